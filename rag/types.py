@@ -1,0 +1,81 @@
+"""Core types every stage and every way in speaks. JSON schemas are generated from these."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+
+class Article(BaseModel):
+    id: str
+    title: str | None = None
+    source: str | None = Field(None, description="The outlet, e.g. 'Tom's Hardware'.")
+    authors: list[str] = Field(default_factory=list)
+    published: datetime | None = Field(None, description="Timezone-aware publication time.")
+    url: str | None = None
+    text: str
+    ingested_at: datetime
+    content_hash: str = Field("", description="Hash of the text and metadata; a change means re-index.")
+
+
+class Chunk(BaseModel):
+    id: str
+    article_id: str
+    index: int
+    text: str
+    start: int = Field(description="Offset of the chunk in Article.text (inclusive).")
+    end: int = Field(description="Offset of the chunk in Article.text (exclusive).")
+
+
+class Passage(BaseModel):
+    """A retrieved chunk with its article's metadata and its scores."""
+
+    chunk_id: str
+    article_id: str
+    index: int
+    text: str
+    start: int
+    end: int
+    title: str | None = None
+    source: str | None = None
+    authors: list[str] = Field(default_factory=list)
+    published: datetime | None = None
+    url: str | None = None
+    dense: float | None = Field(None, description="Cosine similarity to the query (None: not a dense hit).")
+    bm25: float | None = Field(None, description="BM25 score (None: not a BM25 hit).")
+    fused: float = Field(0.0, description="Reciprocal-rank-fusion score.")
+    score: float = Field(0.0, description="Final score after the recency prior.")
+
+
+class Citation(BaseModel):
+    n: int
+    article_id: str
+    chunk_id: str
+    title: str | None = None
+    source: str | None = None
+    published: datetime | None = None
+    url: str | None = None
+    quote: str = Field(description="Verbatim text of the article.")
+    support: float | None = Field(None, description="Support score of the cited sentence, when verified.")
+
+
+class Answer(BaseModel):
+    id: str | None = Field(None, description="Echo of the request id (batch mode).")
+    question: str
+    answer: str = Field(description="Answer text with [n] markers resolving to citations.")
+    citations: list[Citation] = Field(default_factory=list)
+    abstained: bool = False
+    mode: Literal["extractive", "llm", "extractive_fallback"] = "extractive"
+    as_of: datetime | None = None
+    timings: dict[str, float] = Field(default_factory=dict, description="Milliseconds per stage.")
+
+
+class Filters(BaseModel):
+    """Filters shared by search, ask and chat. ``as_of`` replays a past day: later articles are excluded."""
+
+    since: datetime | None = Field(None, description="Only articles published at or after this time.")
+    until: datetime | None = Field(None, description="Only articles published at or before this time.")
+    as_of: datetime | None = Field(None, description="Answer as of this time (default: now).")
+    sources: list[str] = Field(default_factory=list, description="Only these outlets (case-insensitive).")
