@@ -268,6 +268,10 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except Exception as exc:  # never a traceback for the user; the log has details at NEWSQA_LOG_LEVEL=DEBUG
+        logging.getLogger("newsqa").debug("unexpected error", exc_info=True)
+        print(f"error: unexpected {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
     return 2
 
 

@@ -8,10 +8,12 @@ the store's token differs (another process ingested or deleted).
 from __future__ import annotations
 
 import logging
+import math
 import os
 import pickle
 import tempfile
 import threading
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +27,7 @@ from rag.store import ChromaStore, source_key
 log = logging.getLogger(__name__)
 
 _stemmer = Stemmer.Stemmer("english")
+_FORMAT = 2  # bump when Bm25Snapshot changes: old cache files are then ignored and rebuilt
 
 
 def index_text(title: str | None, text: str) -> str:
@@ -47,6 +50,7 @@ class Bm25Snapshot:
     published_ts: np.ndarray
     source_keys: np.ndarray
     retriever: bm25s.BM25 | None
+    doc_freq: dict[str, int] = field(default_factory=dict)
     position: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -55,10 +59,13 @@ class Bm25Snapshot:
 
 def build_snapshot(generation: str, ids: list[str], texts: list[str], metas: list[dict[str, Any]]) -> Bm25Snapshot:
     retriever = None
+    doc_freq: Counter[str] = Counter()
     if ids:
+        tokens = tokenize([index_text(m.get("title"), t) for t, m in zip(texts, metas, strict=True)])
+        for doc in tokens:
+            doc_freq.update(set(doc))
         retriever = bm25s.BM25()
-        retriever.index(tokenize([index_text(m.get("title"), t) for t, m in zip(texts, metas, strict=True)]),
-                        show_progress=False)
+        retriever.index(tokens, show_progress=False)
     return Bm25Snapshot(
         generation=generation,
         ids=ids,
@@ -67,6 +74,7 @@ def build_snapshot(generation: str, ids: list[str], texts: list[str], metas: lis
         published_ts=np.array([int(m.get("published_ts", -1)) for m in metas], dtype=np.int64),
         source_keys=np.array([source_key(m.get("source")) for m in metas], dtype=object),
         retriever=retriever,
+        doc_freq=dict(doc_freq),
     )
 
 
@@ -75,7 +83,7 @@ class Bm25Index:
 
     def __init__(self, store: ChromaStore, cache_dir: Path, name: str) -> None:
         self._store = store
-        self._path = cache_dir / f"bm25-{name}.pkl"
+        self._path = cache_dir / f"bm25-{name}-v{_FORMAT}.pkl"
         self._lock = threading.Lock()
         self._snapshot: Bm25Snapshot | None = None
 
@@ -104,6 +112,14 @@ class Bm25Index:
         if not tokens:
             return np.zeros(len(snap.ids), dtype=np.float32)
         return np.asarray(snap.retriever.get_scores(tokens))
+
+    def idf(self, token: str) -> float:
+        """Inverse document frequency of a (stemmed) token over the chunks of the latest snapshot."""
+        snap = self._snapshot
+        if snap is None:
+            return 1.0
+        df = snap.doc_freq.get(token, 0)
+        return math.log(1.0 + (len(snap.ids) - df + 0.5) / (df + 0.5))
 
     def _load(self, generation: str) -> Bm25Snapshot | None:
         try:

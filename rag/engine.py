@@ -49,7 +49,7 @@ class Engine:
     def answerer(self):  # type: ignore[no-untyped-def]
         from rag.answer import load_answerer
 
-        return load_answerer(self.settings, self.embedder)
+        return load_answerer(self.settings, self.embedder, idf=self.bm25.idf)
 
     def warm_up(self) -> None:
         """Load the model, open the store and build/load the BM25 cache now rather than on first use."""

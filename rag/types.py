@@ -57,7 +57,9 @@ class Citation(BaseModel):
     source: str | None = None
     published: datetime | None = None
     url: str | None = None
-    quote: str = Field(description="Verbatim text of the article.")
+    quote: str = Field(description="Verbatim text of the article: Article.text[start:end].")
+    start: int | None = Field(None, description="Offset of the quote in the article text.")
+    end: int | None = Field(None, description="End offset (exclusive) of the quote in the article text.")
     support: float | None = Field(None, description="Support score of the cited sentence, when verified.")
 
 

@@ -1,0 +1,144 @@
+"""The extractive answerer: the best 1-4 evidence sentences, verbatim, each with its citation.
+
+Each candidate sentence (from the retrieved passages, deduplicated across overlapping chunks and
+syndicated copies) is scored in [0, 1]:
+
+    score = 0.40 * coverage  (idf-weighted share of the question's terms in the sentence)
+          + 0.10 * context   (the same share for the sentence's passage and title)
+          + 0.35 * semantic  (cosine of question and sentence embeddings; shortlist only)
+          + 0.15 * cue       (the sentence carries what the question asks for: a new name, a date, a number)
+
+The answer is the best sentence plus up to three more that score close to it and are not redundant.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from ingest.chunk import sentence_spans
+from ingest.clean import is_call_to_action, words
+from rag.answer import ABSTAIN_TEXT, AnswerEvent, IdfFn
+from rag.answer.cues import Cue, cue_match, question_cue
+from rag.bm25 import tokenize
+from rag.embedders import Embedder
+from rag.settings import Settings
+from rag.types import Answer, Citation, Passage
+
+W_COVERAGE, W_CONTEXT, W_SEMANTIC, W_CUE = 0.40, 0.10, 0.35, 0.15
+SHORTLIST = 8  # sentences embedded per question: the latency budget allows about this many
+MAX_SENTENCES = 4
+CLOSE_TO_BEST = 0.80  # a further sentence joins the answer only if it scores this close to the best
+REDUNDANT = 0.6  # token-set overlap above which two sentences say the same thing
+
+
+@dataclass
+class Candidate:
+    passage: Passage
+    rank: int
+    start: int  # offset in the article text
+    end: int
+    text: str
+    tokens: set[str] = field(default_factory=set)
+    coverage: float = 0.0
+    context: float = 0.0
+    semantic: float = 0.0
+    cue: float = 0.0
+    score: float = 0.0
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"\W+", " ", text.lower()).strip()
+
+
+def candidate_sentences(passages: list[Passage]) -> list[Candidate]:
+    """Whole sentences of the passages, each once (overlapping chunks and copies deduplicated)."""
+    seen: set[tuple[str, int]] = set()
+    seen_text: set[str] = set()
+    out: list[Candidate] = []
+    for rank, p in enumerate(passages):
+        for s, e in sentence_spans(p.text):
+            text = p.text[s:e]
+            key, norm = (p.article_id, p.start + s), _norm(text)
+            if key in seen or norm in seen_text or words(text) < 5 or is_call_to_action(text):
+                continue
+            seen.add(key)
+            seen_text.add(norm)
+            out.append(Candidate(passage=p, rank=rank, start=p.start + s, end=p.start + e, text=text))
+    return out
+
+
+class ExtractiveAnswerer:
+    """Answers with quoted evidence sentences; abstains when the best evidence is too weak."""
+
+    def __init__(self, embedder: Embedder, settings: Settings, idf: IdfFn | None = None) -> None:
+        self.embedder = embedder
+        self.settings = settings
+        self.idf = idf or (lambda token: 1.0)
+
+    def score(self, question: str, passages: list[Passage]) -> list[Candidate]:
+        """Candidates scored and sorted best first."""
+        candidates = candidate_sentences(passages)
+        if not candidates:
+            return []
+        q_tokens = set(tokenize([question])[0])
+        weights = {t: self.idf(t) for t in q_tokens}
+        total = sum(weights.values()) or 1.0
+        cue: Cue = question_cue(question)
+        context_tokens = {id(p): set(tokenize([f"{p.title or ''}\n{p.text}"])[0]) for p in passages}
+        for c in candidates:
+            c.tokens = set(tokenize([c.text])[0])
+            c.coverage = sum(w for t, w in weights.items() if t in c.tokens) / total
+            c.context = sum(w for t, w in weights.items() if t in context_tokens[id(c.passage)]) / total
+            c.cue = cue_match(cue, c.text, question)
+        lexical = sorted(candidates, key=lambda c: W_COVERAGE * c.coverage + W_CONTEXT * c.context + W_CUE * c.cue,
+                         reverse=True)
+        shortlist = lexical[:SHORTLIST]
+        vectors = self.embedder.embed([question] + [c.text for c in shortlist])
+        for c, sim in zip(shortlist, vectors[1:] @ vectors[0], strict=True):
+            c.semantic = max(float(sim), 0.0)
+        for c in candidates:
+            c.score = W_COVERAGE * c.coverage + W_CONTEXT * c.context + W_SEMANTIC * c.semantic + W_CUE * c.cue
+        return sorted(candidates, key=lambda c: c.score, reverse=True)
+
+    def select(self, ranked: list[Candidate]) -> list[Candidate]:
+        """The best sentence, then up to three close, non-redundant ones."""
+        chosen: list[Candidate] = []
+        for c in ranked:
+            if len(chosen) == MAX_SENTENCES or (chosen and c.score < CLOSE_TO_BEST * chosen[0].score):
+                break
+            if any(len(c.tokens & o.tokens) / max(min(len(c.tokens), len(o.tokens)), 1) > REDUNDANT for o in chosen):
+                continue
+            chosen.append(c)
+        return chosen
+
+    def answer(self, question: str, passages: list[Passage]) -> Answer:
+        ranked = self.score(question, passages)
+        # Calibrated threshold (NEWSQA_ABSTAIN_THRESHOLD); see benchmarks/abstention.py for how it was chosen.
+        if not ranked or ranked[0].score < self.settings.abstain_threshold:
+            return Answer(question=question, answer=ABSTAIN_TEXT, abstained=True, mode="extractive")
+        return render(question, self.select(ranked))
+
+    def stream(self, question: str, passages: list[Passage]) -> Iterator[AnswerEvent]:
+        answer = self.answer(question, passages)
+        pieces = re.split(r"(?<=\]) ", answer.answer)
+        for i, piece in enumerate(pieces):
+            yield AnswerEvent("delta", text=piece if i == len(pieces) - 1 else piece + " ")
+        yield AnswerEvent("done", answer=answer)
+
+
+def render(question: str, chosen: list[Candidate]) -> Answer:
+    """Answer text with one ``[n]`` per sentence and one citation per quoted sentence."""
+    citations = []
+    parts = []
+    for n, c in enumerate(chosen, start=1):
+        p = c.passage
+        citations.append(
+            Citation(n=n, article_id=p.article_id, chunk_id=p.chunk_id, title=p.title, source=p.source,
+                     published=p.published, url=p.url, quote=c.text, start=c.start, end=c.end,
+                     support=round(c.score, 4))
+        )
+        parts.append(f"{c.text} [{n}]")
+    return Answer(question=question, answer=" ".join(parts), citations=citations, mode="extractive")
+
