@@ -25,6 +25,7 @@ import Stemmer
 from rag.store import ChromaStore, source_key
 
 log = logging.getLogger(__name__)
+logging.getLogger("bm25s").setLevel(logging.WARNING)  # bm25s forces DEBUG on import
 
 _stemmer = Stemmer.Stemmer("english")
 _FORMAT = 2  # bump when Bm25Snapshot changes: old cache files are then ignored and rebuilt

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from functools import cached_property
 from pathlib import Path
 
@@ -13,7 +14,10 @@ from rag.embedders import Embedder, load_embedder
 from rag.retrieve import Retriever, now_utc
 from rag.settings import Settings
 from rag.store import ChromaStore
-from rag.types import Answer, Filters, Passage
+from rag.answer import AnswerEvent
+from rag.answer.condense import condense_question
+from rag.errors import InputError
+from rag.types import Answer, ChatMessage, Filters, Passage
 
 
 class Engine:
@@ -70,18 +74,44 @@ class Engine:
 
     def ask(self, question: str, filters: Filters | None = None, top_k: int | None = None) -> Answer:
         """Answer ``question`` from the indexed articles, with citations."""
+        for event in self.stream(question, filters, top_k, deltas=False):
+            if event.kind == "done" and event.answer is not None:
+                return event.answer
+        raise AssertionError("answerer ended without a final answer")
+
+    def stream(
+        self, question: str, filters: Filters | None = None, top_k: int | None = None, deltas: bool = True
+    ) -> Iterator[AnswerEvent]:
+        """``sources`` (passages), ``delta`` events (answer text), then ``done`` with the final Answer."""
         filters = filters or Filters()
         as_of = filters.as_of or now_utc()
         filters = filters.model_copy(update={"as_of": as_of})
         t0 = time.perf_counter()
         passages = self.search(question, k=top_k or self.settings.top_k, filters=filters)
         t1 = time.perf_counter()
-        answer = self.answerer.answer(question, passages)
-        t2 = time.perf_counter()
-        answer.as_of = as_of
-        answer.timings = {
-            "retrieve_ms": round((t1 - t0) * 1000, 2),
-            "answer_ms": round((t2 - t1) * 1000, 2),
-            "total_ms": round((t2 - t0) * 1000, 2),
-        }
-        return answer
+        yield AnswerEvent("sources", passages=passages)
+        events = self.answerer.stream(question, passages) if deltas else iter(
+            [AnswerEvent("done", answer=self.answerer.answer(question, passages))]
+        )
+        for event in events:
+            if event.kind == "done" and event.answer is not None:
+                t2 = time.perf_counter()
+                event.answer.as_of = as_of
+                event.answer.timings = {
+                    "retrieve_ms": round((t1 - t0) * 1000, 2),
+                    "answer_ms": round((t2 - t1) * 1000, 2),
+                    "total_ms": round((t2 - t0) * 1000, 2),
+                }
+            yield event
+
+    def condense(self, messages: list[ChatMessage]) -> str:
+        """A standalone question from a chat history (the last user turn, made self-contained)."""
+        condense = getattr(self.answerer, "condense", None)  # an LLM answerer may condense better
+        question = condense(messages) if condense else condense_question(messages)
+        if not question.strip():
+            raise InputError("the conversation has no user message to answer")
+        return question
+
+    def chat(self, messages: list[ChatMessage], filters: Filters | None = None) -> Answer:
+        """Answer the last user turn in the context of the earlier ones."""
+        return self.ask(self.condense(messages), filters=filters)

@@ -81,3 +81,8 @@ class Filters(BaseModel):
     until: datetime | None = Field(None, description="Only articles published at or before this time.")
     as_of: datetime | None = Field(None, description="Answer as of this time (default: now).")
     sources: list[str] = Field(default_factory=list, description="Only these outlets (case-insensitive).")
+
+
+class ChatMessage(BaseModel):
+    role: Literal["system", "user", "assistant"]
+    content: str

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
 from rag.embedders import Embedder
@@ -15,11 +15,13 @@ ABSTAIN_TEXT = "The indexed articles do not answer this question."
 
 @dataclass
 class AnswerEvent:
-    """One step of a streamed answer: ``delta`` (text to append) then one ``done`` (the final Answer)."""
+    """One step of a streamed answer: ``sources`` (the passages about to be used; emitted by the engine),
+    ``delta`` (text to append), then one ``done`` (the final, verified Answer)."""
 
-    kind: Literal["delta", "done"]
+    kind: Literal["sources", "delta", "done"]
     text: str = ""
     answer: Answer | None = None
+    passages: list[Passage] = field(default_factory=list)
 
 
 class Answerer(Protocol):

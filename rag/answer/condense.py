@@ -1,0 +1,40 @@
+"""Condense chat history into a standalone question before retrieval (no LLM needed).
+
+A follow-up such as "and who loses?" only makes sense with the earlier turns. Without an LLM, the
+standalone question is the follow-up plus the content words of the previous user question that it does
+not repeat, e.g. "and who loses? (Supermicro loses xAI)". An LLM answerer may replace this step.
+"""
+
+from __future__ import annotations
+
+import re
+
+from rag.types import ChatMessage
+
+_FOLLOW_UP = re.compile(
+    r"^\s*(and|but|so|also|what about|how about|and what|why|then)\b|\b(it|its|they|them|their|he|she|his|her|"
+    r"this|that|these|those|there|the company|the deal)\b",
+    re.IGNORECASE,
+)
+_FUNCTION_WORDS = {
+    "who", "whom", "whose", "what", "which", "when", "where", "why", "how", "is", "are", "was", "were", "do",
+    "does", "did", "the", "a", "an", "if", "of", "to", "in", "on", "for", "and", "or", "about", "with", "by",
+    "from", "at", "as", "be", "been", "will", "would", "could", "should", "can", "it", "that", "this",
+}
+
+
+def _content_words(text: str) -> list[str]:
+    return [w for w in re.findall(r"[\w’'$.-]+", text) if w.lower().strip(".") not in _FUNCTION_WORDS]
+
+
+def condense_question(messages: list[ChatMessage]) -> str:
+    """The last user message, made standalone with the previous user question's topic when it is a follow-up."""
+    users = [m.content.strip() for m in messages if m.role == "user" and m.content.strip()]
+    if not users:
+        return ""
+    question = users[-1]
+    if len(users) == 1 or not (_FOLLOW_UP.search(question) or len(question.split()) <= 4):
+        return question
+    asked = {w.lower() for w in _content_words(question)}
+    topic = [w for w in _content_words(users[-2]) if w.lower() not in asked]
+    return f"{question} ({' '.join(dict.fromkeys(topic))})" if topic else question
