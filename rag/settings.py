@@ -50,6 +50,16 @@ class Settings(BaseSettings):
         "flag", description="What to do with LLM sentences whose citations do not support them."
     )
     log_level: str = Field("WARNING", description="Python logging level.")
+    slack_bot_token: str | None = Field(
+        None, description="Slack bot token (xoxb-...); enables the Slack bot and its `POST /slack/events` route."
+    )
+    slack_signing_secret: str | None = Field(
+        None, description="Slack signing secret; every request to `/slack/events` is verified with it."
+    )
+    slack_app_token: str | None = Field(None, description="Slack app-level token (xapp-...) for `newsqa slack --socket`.")
+    slack_api_url: str = Field(
+        "https://slack.com/api/", description="Base URL of Slack's Web API (a local server in tests)."
+    )
 
     @property
     def chroma_path(self) -> Path:
