@@ -23,7 +23,7 @@ import numpy as np
 from ingest.dedup import text_hash
 from rag.errors import NotFound, StoreUnavailable
 from rag.settings import Settings
-from rag.types import Article, Chunk, Passage
+from rag.types import Article, Chunk, OutletCopy, Passage
 
 _PAGE = 5000
 UNDATED_TS = -1  # chunks of undated articles: pass `until`/as_of filters, fail `since`
@@ -51,8 +51,21 @@ def article_metadata(article: Article) -> dict[str, Any]:
         "content_hash": article.content_hash,
         "text_hash": text_hash(article.text),
         "ingested_at": article.ingested_at.isoformat(),
+        # web ingest (issue 8): partial feed-entry text, field provenance, syndicated story grouping
+        "partial": article.partial,
+        "provenance": json.dumps(article.provenance),
+        "story_id": article.story_id or "",
+        "also_in": also_in_json(article.also_in),
     }
     return meta
+
+
+def also_in_json(copies: Sequence[OutletCopy]) -> str:
+    return json.dumps([c.model_dump(mode="json") for c in copies])
+
+
+def _also_in(meta: dict[str, Any]) -> list[OutletCopy]:
+    return [OutletCopy.model_validate(c) for c in json.loads(meta.get("also_in") or "[]")]
 
 
 def _article_from(meta: dict[str, Any], text: str) -> Article:
@@ -66,6 +79,10 @@ def _article_from(meta: dict[str, Any], text: str) -> Article:
         text=text,
         ingested_at=datetime.fromisoformat(meta["ingested_at"]),
         content_hash=meta.get("content_hash", ""),
+        partial=bool(meta.get("partial", False)),
+        provenance=json.loads(meta.get("provenance") or "{}"),
+        story_id=meta.get("story_id") or None,
+        also_in=_also_in(meta),
     )
 
 
@@ -82,6 +99,7 @@ def passage_from(chunk_id: str, text: str, meta: dict[str, Any]) -> Passage:
         authors=json.loads(meta.get("authors") or "[]"),
         published=datetime.fromisoformat(meta["published"]) if meta.get("published") else None,
         url=meta.get("url") or None,
+        also_in=_also_in(meta),
     )
 
 
@@ -150,8 +168,17 @@ class ChromaStore:
         got = self.articles.get(where={"text_hash": digest}, limit=1, include=[])
         return got["ids"][0] if got["ids"] else None
 
-    def write_article(self, article: Article, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
-        """Replace everything stored for ``article`` with these chunks; the article record commits it."""
+    def write_article(
+        self,
+        article: Article,
+        chunks: Sequence[Chunk],
+        vectors: np.ndarray,
+        extra_metadata: dict[str, Any] | None = None,
+    ) -> None:
+        """Replace everything stored for ``article`` with these chunks; the article record commits it.
+
+        ``extra_metadata`` goes on the article record only (e.g. near-duplicate signatures, ingest.neardup).
+        """
         self.articles.delete(ids=[article.id])  # uncommit first: a crash below leaves orphans, not a mix
         base = article_metadata(article)
         if len(chunks):
@@ -171,8 +198,18 @@ class ChromaStore:
             ids=[article.id],
             documents=[article.text],
             embeddings=[(mean / norm).tolist()],
-            metadatas=[{**base, "n_chunks": len(chunks)}],
+            metadatas=[{**base, "n_chunks": len(chunks), **(extra_metadata or {})}],
         )
+
+    def set_also_in(self, article_id: str, copies: Sequence[OutletCopy]) -> None:
+        """List other outlets of a story on its article record and on every chunk (passages carry it)."""
+        fields = {"also_in": also_in_json(copies)}
+        self.articles.update(ids=[article_id], metadatas=[fields])
+        ids = self.chunks.get(where={"article_id": article_id}, include=[])["ids"]
+        for start in range(0, len(ids), _PAGE):
+            page = ids[start : start + _PAGE]
+            self.chunks.update(ids=page, metadatas=[fields] * len(page))
+        self.bump_generation()  # the BM25 cache holds chunk metadata too
 
     def delete_article(self, article_id: str) -> int:
         """Remove an article and all its chunks; returns the number of chunks removed."""

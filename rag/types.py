@@ -8,6 +8,16 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 
+class OutletCopy(BaseModel):
+    """Another outlet that ran the same (syndicated) story; its text is not indexed separately."""
+
+    article_id: str
+    source: str | None = None
+    url: str | None = None
+    title: str | None = None
+    published: datetime | None = None
+
+
 class Article(BaseModel):
     id: str
     title: str | None = None
@@ -18,6 +28,12 @@ class Article(BaseModel):
     text: str
     ingested_at: datetime
     content_hash: str = Field("", description="Hash of the text and metadata; a change means re-index.")
+    partial: bool = Field(False, description="Only a feed entry's summary/content was indexed (the page failed).")
+    provenance: dict[str, str] = Field(
+        default_factory=dict, description="Where each field came from, e.g. {'published': 'json-ld:datePublished'}."
+    )
+    story_id: str | None = Field(None, description="Set on a syndicated copy: the article whose chunks are searched.")
+    also_in: list[OutletCopy] = Field(default_factory=list, description="Other outlets that ran this story.")
 
 
 class Chunk(BaseModel):
@@ -43,6 +59,7 @@ class Passage(BaseModel):
     authors: list[str] = Field(default_factory=list)
     published: datetime | None = None
     url: str | None = None
+    also_in: list[OutletCopy] = Field(default_factory=list, description="Other outlets that ran this story.")
     dense: float | None = Field(None, description="Cosine similarity to the query (None: not a dense hit).")
     bm25: float | None = Field(None, description="BM25 score (None: not a BM25 hit).")
     fused: float = Field(0.0, description="Reciprocal-rank-fusion score.")
@@ -61,6 +78,7 @@ class Citation(BaseModel):
     start: int | None = Field(None, description="Offset of the quote in the article text.")
     end: int | None = Field(None, description="End offset (exclusive) of the quote in the article text.")
     support: float | None = Field(None, description="Support score of the cited sentence, when verified.")
+    also_in: list[OutletCopy] = Field(default_factory=list, description="Other outlets that ran this story.")
 
 
 class Answer(BaseModel):
