@@ -198,6 +198,48 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_slack(args: argparse.Namespace) -> int:
+    """The Slack bot: Socket Mode with --socket, otherwise an HTTP server for ``POST /slack/events``."""
+    from api.slack.app import check_token, create_slack_app, socket_mode_handler
+
+    settings = args.settings
+    if args.socket and not settings.slack_app_token:
+        raise InputError("--socket needs NEWSQA_SLACK_APP_TOKEN (an app-level xapp-... token with connections:write)")
+    if not settings.slack_bot_token:
+        raise InputError("the Slack bot needs NEWSQA_SLACK_BOT_TOKEN (the app's xoxb-... bot token)")
+    if not args.socket and not settings.slack_signing_secret:
+        raise InputError("HTTP mode needs NEWSQA_SLACK_SIGNING_SECRET (or run with --socket)")
+    engine = _engine(args)
+    if args.socket:
+        identity = check_token(settings)  # a bad token fails here, in one line, not inside the socket loop
+        handler = socket_mode_handler(settings, engine)
+        engine.warm_up()
+        print(f"newsqa Slack bot @{identity.get('user', '?')}: Socket Mode starting; Ctrl-C to stop", file=sys.stderr)
+        handler.start()
+        return 0
+    import uvicorn
+
+    app = create_slack_app(settings, engine)
+    engine.warm_up()
+    uvicorn.run(app, host=args.host, port=args.port, log_level=settings.log_level.lower())
+    return 0
+
+
+def cmd_feedback_export(args: argparse.Namespace) -> int:
+    """Slack feedback votes as an eval set (JSONL) on stdout or in --out FILE."""
+    from api.slack.feedback import FeedbackStore, export_evalset
+
+    store = FeedbackStore.for_data_dir(args.settings.data_dir)
+    if args.out:
+        with Path(args.out).open("w", encoding="utf-8") as out:
+            count = export_evalset(store, out)
+        print(f"wrote {count} eval case(s) to {args.out}", file=sys.stderr)
+    else:
+        count = export_evalset(store, sys.stdout)
+        print(f"wrote {count} eval case(s)", file=sys.stderr)
+    return 0
+
+
 # ---- parser -------------------------------------------------------------------------------------
 def _add_filters(p: argparse.ArgumentParser) -> None:
     p.add_argument("--since", help="only articles published on or after DATE")
@@ -245,6 +287,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help="index the bundled sample if needed and answer the flagship question")
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("slack", help="run the Slack bot (HTTP server for /slack/events, or --socket)")
+    p.add_argument("--socket", action="store_true", help="Socket Mode (needs NEWSQA_SLACK_APP_TOKEN); no public URL")
+    p.add_argument("--host", default="127.0.0.1", help="HTTP mode: address to listen on")
+    p.add_argument("--port", type=int, default=3000, help="HTTP mode: port to listen on")
+    p.set_defaults(func=cmd_slack)
+
+    p = sub.add_parser("feedback", help="Slack feedback votes")
+    fsub = p.add_subparsers(dest="feedback_command", required=True)
+    p = fsub.add_parser("export", help="write the voted answers as an eval set (JSONL)")
+    p.add_argument("--format", choices=["evalset"], default="evalset", help="output format (evalset: issue 4 JSONL)")
+    p.add_argument("--out", metavar="FILE", help="write to FILE instead of stdout")
+    p.set_defaults(func=cmd_feedback_export)
     return parser
 
 
