@@ -198,6 +198,33 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    """The HTTP API and the chat page (``api.http``) under uvicorn."""
+    import os
+
+    import uvicorn
+
+    if args.workers < 1:
+        raise InputError("--workers must be at least 1")
+    base = f"http://{args.host}:{args.port}"
+    print(f"newsqa: chat page at {base}/  (API docs at {base}/docs; ready when {base}/readyz says so)", file=sys.stderr)
+    auth = ' -H "Authorization: Bearer $KEY"' if args.settings.api_keys else ""
+    print(f"try:    curl -s {base}/v1/ask -H 'Content-Type: application/json'{auth} "
+          f"-d '{json.dumps({'question': FLAGSHIP_QUESTION})}'", file=sys.stderr)
+    log_level = args.settings.log_level.lower()
+    if args.workers == 1:
+        from api.http.app import create_app
+
+        uvicorn.run(create_app(args.settings), host=args.host, port=args.port, log_level=log_level)
+        return 0
+    # Several workers re-create the app in each process from the environment: hand --data-dir down.
+    if args.data_dir:
+        os.environ["NEWSQA_DATA_DIR"] = str(Path(args.data_dir).resolve())
+    uvicorn.run("api.http.app:app_factory", factory=True, host=args.host, port=args.port, workers=args.workers,
+                log_level=log_level)
+    return 0
+
+
 def cmd_slack(args: argparse.Namespace) -> int:
     """The Slack bot: Socket Mode with --socket, otherwise an HTTP server for ``POST /slack/events``."""
     from api.slack.app import check_token, create_slack_app, socket_mode_handler
@@ -287,6 +314,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help="index the bundled sample if needed and answer the flagship question")
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("serve", help="run the HTTP API and the web chat page")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    p.add_argument("--port", type=int, default=8000, help="port to listen on")
+    p.add_argument("--workers", type=int, default=1, help="worker processes (each loads the model once)")
+    p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("slack", help="run the Slack bot (HTTP server for /slack/events, or --socket)")
     p.add_argument("--socket", action="store_true", help="Socket Mode (needs NEWSQA_SLACK_APP_TOKEN); no public URL")

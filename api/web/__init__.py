@@ -1,0 +1,1 @@
+"""The web chat page (``index.html``), served at ``GET /`` by ``api.http``."""
