@@ -19,6 +19,7 @@ from pathlib import Path
 from ingest.chunk import chunk_article
 from ingest.clean import is_call_to_action, normalize_text
 from ingest.dedup import article_id, content_hash, text_hash
+from ingest.neardup import StoryIndex, StoryMatch
 from ingest.readers import Failure, RawDocument, iter_files, read_file
 from rag.dates import parse_date
 from rag.embedders import Embedder
@@ -36,6 +37,7 @@ class IngestReport:
     ingested: int = 0
     updated: int = 0
     skipped: int = 0
+    grouped: int = 0  # syndicated copies recorded on an existing story instead of indexed (ingest.neardup)
     chunks: int = 0
     failed: list[Failure] = field(default_factory=list)
     article_ids: list[str] = field(default_factory=list)
@@ -46,6 +48,7 @@ class IngestReport:
             "ingested": self.ingested,
             "updated": self.updated,
             "skipped": self.skipped,
+            "grouped": self.grouped,
             "failed": len(self.failed),
             "chunks": self.chunks,
             "seconds": round(self.seconds, 3),
@@ -85,6 +88,8 @@ def build_article(raw: RawDocument, settings: Settings, now: datetime | None = N
         text=text,
         ingested_at=now or datetime.now(timezone.utc),
         content_hash=content_hash(text, title, source, url, published.isoformat() if published else None, *authors),
+        partial=raw.partial,
+        provenance=dict(raw.provenance),
     )
 
 
@@ -98,6 +103,7 @@ class Ingestor:
         self.store = store
         self.embedder = embedder
         self.settings = settings
+        self.stories = StoryIndex(store, settings)
 
     def read(self, paths: Iterable[Path]) -> list[RawDocument | Failure]:
         """Every document under ``paths`` (files and directories), failures included."""
@@ -114,6 +120,7 @@ class Ingestor:
         report = IngestReport()
         self.store.repair()  # finish what a killed run left behind
         pending: list[tuple[Article, list[Chunk], bool]] = []
+        copies: list[tuple[Article, StoryMatch]] = []
         seen: set[str] = set()
         writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chroma-writer")
         inflight: Future[None] | None = None
@@ -131,6 +138,18 @@ class Ingestor:
                     continue
                 status = self._status(article, seen)
                 seen.add(article.id)
+                # ---- syndicated copies (issue 8, ingest/neardup.py): a copy joins its story, unindexed ----
+                if status != "skip":
+                    if (story := self.stories.match(article)) is not None:
+                        copies.append((article, story))
+                        continue
+                    if status == "update":
+                        article = self.stories.carry_over(article)
+                    if status != "duplicate":
+                        self.stories.remember(article)
+                if status == "duplicate":
+                    status = "skip"  # an exact copy too short to sign: skipped as before
+                # ---- end syndicated copies ----
                 if status == "skip":
                     report.skipped += 1
                     continue
@@ -145,22 +164,28 @@ class Ingestor:
                 inflight = self._flush(pending, report, writer, inflight)
             if inflight:
                 inflight.result()
+            if copies:  # after the run's own articles are committed: a story may be one of them
+                report.failed += self.stories.record_copies(copies)
+                report.grouped += len(copies)
+                report.article_ids += [a.id for a, _ in copies]
         finally:
             writer.shutdown(wait=True)
         report.seconds = time.perf_counter() - started
         return report
 
     def _status(self, article: Article, seen: set[str]) -> str:
-        """'new', 'update' (same id, changed content) or 'skip' (unchanged, or an exact duplicate)."""
+        """'new', 'update' (same id, changed content), 'skip' (unchanged) or 'duplicate' (same text, other id)."""
         digest = text_hash(article.text)
-        if article.id in seen or digest in seen:
+        if article.id in seen:
             return "skip"
+        if digest in seen:
+            return "duplicate"
         seen.add(digest)
         committed = self.store.committed_hash(article.id)
         if committed == article.content_hash:
             return "skip"
         if committed is None and self.store.find_text(digest):
-            return "skip"  # the same text under another id: an exact duplicate
+            return "duplicate"  # the same text under another id: an exact duplicate
         return "new" if committed is None else "update"
 
     def _flush(
@@ -178,7 +203,9 @@ class Ingestor:
         def write() -> None:
             offset = 0
             for article, chunks, _ in pending:
-                self.store.write_article(article, chunks, vectors[offset : offset + len(chunks)])
+                self.store.write_article(
+                    article, chunks, vectors[offset : offset + len(chunks)], extra_metadata=self.stories.fields(article)
+                )
                 offset += len(chunks)
             self.store.bump_generation()
 

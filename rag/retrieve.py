@@ -41,9 +41,16 @@ class Retriever:
         self.settings = settings
 
     def search(
-        self, query: str, k: int | None = None, filters: Filters | None = None, group_by_article: bool = False
+        self,
+        query: str,
+        k: int | None = None,
+        filters: Filters | None = None,
+        group_by_article: bool = False,
+        signals: tuple[str, ...] = ("dense", "bm25"),
     ) -> list[Passage]:
-        """Top ``k`` passages (or best passage of each of the top ``k`` articles) for ``query``."""
+        """Top ``k`` passages (or best passage of each of the top ``k`` articles) for ``query``.
+
+        ``signals`` picks the rankings fused (benchmarks compare dense-only and BM25-only)."""
         s = self.settings
         k = k or s.top_k
         filters = filters or Filters()
@@ -54,9 +61,11 @@ class Retriever:
             return []
 
         # Dense side: Chroma applies the filters inside the vector search.
-        vector = self.embedder.embed([query])[0]
-        where = build_where(since=filters.since, until=until, sources=filters.sources)
-        dense = self.store.dense_search(vector, s.candidates, where)
+        dense: list[tuple[str, float]] = []
+        if "dense" in signals:
+            vector = self.embedder.embed([query])[0]
+            where = build_where(since=filters.since, until=until, sources=filters.sources)
+            dense = self.store.dense_search(vector, s.candidates, where)
 
         # BM25 side: score everything, mask by the same filters with numpy.
         bm25_scores = self.bm25.scores(snap, query)
@@ -66,7 +75,7 @@ class Retriever:
         if filters.sources:
             mask &= np.isin(snap.source_keys, [source_key(x) for x in filters.sources])
         bm25_scores = np.where(mask & (bm25_scores > 0), bm25_scores, 0.0)
-        n_bm25 = min(s.candidates, int((bm25_scores > 0).sum()))
+        n_bm25 = min(s.candidates, int((bm25_scores > 0).sum())) if "bm25" in signals else 0
         top_bm25 = np.argsort(-bm25_scores, kind="stable")[:n_bm25]
 
         fused: dict[str, float] = {}

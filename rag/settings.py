@@ -76,6 +76,10 @@ class Settings(BaseSettings):
         0.5, ge=0, le=1, description="Support score at or above which a cited passage supports a sentence (calibrated)."
     )
     log_level: str = Field("WARNING", description="Python logging level.")
+    # Evaluation (evals/)
+    eval_data_dir: Path | None = Field(
+        None, description="Shared evaluation data (realtimeqa/, multihop/); unset = `../shared/data` beside the checkout."
+    )
     # HTTP service (api/http)
     api_keys: SecretStr | None = Field(
         None, description="Comma-separated API keys; when set, every `/v1` call needs `Authorization: Bearer <key>`."
@@ -99,6 +103,25 @@ class Settings(BaseSettings):
     slack_app_token: str | None = Field(None, description="Slack app-level token (xapp-...) for `newsqa slack --socket`.")
     slack_api_url: str = Field(
         "https://slack.com/api/", description="Base URL of Slack's Web API (a local server in tests)."
+    )
+    # Web and feeds (ingest/web.py, ingest/feeds.py, ingest/neardup.py)
+    allow_private_urls: bool = Field(
+        False, description="Let fetched URLs reach private/loopback/link-local addresses (tests serve from 127.0.0.1)."
+    )
+    fetch_connect_timeout_s: float = Field(5.0, gt=0, description="Connect timeout for fetching pages and feeds.")
+    fetch_timeout_s: float = Field(
+        20.0, gt=0, description="Read timeout, and the limit on one whole fetch (all redirects and the body)."
+    )
+    fetch_max_bytes: int = Field(5_000_000, ge=1024, description="Largest page or feed body fetched (bytes).")
+    user_agent: str = Field(
+        "newsqa/0.1 (news question answering; article fetcher)", description="User-Agent sent when fetching."
+    )
+    feed_interval: float = Field(
+        900.0, ge=1, description="Seconds between feed polls inside `newsqa serve` (each wait jittered by ±10%)."
+    )
+    feed_workers: int = Field(4, ge=1, le=16, description="Article pages of one feed fetched at once.")
+    neardup_threshold: float = Field(
+        0.5, gt=0, le=1, description="Estimated Jaccard similarity (5-word shingles) at which two articles are one story."
     )
 
     @property

@@ -64,7 +64,7 @@ def also_in_json(copies: Sequence[OutletCopy]) -> str:
     return json.dumps([c.model_dump(mode="json") for c in copies])
 
 
-def _also_in(meta: dict[str, Any]) -> list[OutletCopy]:
+def also_in_from(meta: dict[str, Any]) -> list[OutletCopy]:
     return [OutletCopy.model_validate(c) for c in json.loads(meta.get("also_in") or "[]")]
 
 
@@ -82,7 +82,7 @@ def _article_from(meta: dict[str, Any], text: str) -> Article:
         partial=bool(meta.get("partial", False)),
         provenance=json.loads(meta.get("provenance") or "{}"),
         story_id=meta.get("story_id") or None,
-        also_in=_also_in(meta),
+        also_in=also_in_from(meta),
     )
 
 
@@ -99,7 +99,7 @@ def passage_from(chunk_id: str, text: str, meta: dict[str, Any]) -> Passage:
         authors=json.loads(meta.get("authors") or "[]"),
         published=datetime.fromisoformat(meta["published"]) if meta.get("published") else None,
         url=meta.get("url") or None,
-        also_in=_also_in(meta),
+        also_in=also_in_from(meta),
     )
 
 

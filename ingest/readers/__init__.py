@@ -21,6 +21,8 @@ class RawDocument:
     authors: list[str] = field(default_factory=list)
     published: str | datetime | None = None
     url: str | None = None
+    partial: bool = False  # web ingest: only a feed entry's content/summary, the page itself failed
+    provenance: dict[str, str] = field(default_factory=dict)  # field name -> where its value came from
 
 
 @dataclass

@@ -1,0 +1,50 @@
+"""Shared helpers for the benchmarks: the RealTime QA corpus in a cached store, its questions."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from ingest.dedup import article_id  # noqa: E402
+from rag.dates import parse_date  # noqa: E402
+from rag.engine import Engine  # noqa: E402
+from rag.settings import Settings  # noqa: E402
+
+DATA = ROOT.parent / "shared" / "data"
+RTQA = DATA / "realtimeqa"
+BENCH_DIR = ROOT / ".newsqa-bench"
+
+
+def realtimeqa_engine(**overrides: object) -> Engine:
+    """An engine over the RealTime QA corpus (ingested once into .newsqa-bench/realtimeqa, then reused)."""
+    settings = Settings(data_dir=BENCH_DIR / "realtimeqa", **overrides)  # type: ignore[arg-type]
+    engine = Engine(settings)
+    if engine.store.counts()["articles"] == 0:
+        t = time.perf_counter()
+        report = engine.ingest_paths([RTQA / "corpus.json"])
+        print(f"ingested corpus: {report.ingested} articles, {report.chunks} chunks, {time.perf_counter() - t:.0f} s",
+              file=sys.stderr)
+    engine.warm_up()
+    return engine
+
+
+def realtimeqa_questions() -> list[dict]:
+    """Questions with their as-of time and the ids our ingest gives their gold articles."""
+    out = []
+    for q in json.loads((RTQA / "questions.json").read_text()):
+        out.append({
+            **q,
+            "as_of": parse_date(q["question_date"], end_of_day=True),
+            "gold_ids": {article_id(u, None, None, "") for u in q["gold_urls"]},
+        })
+    return out
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]

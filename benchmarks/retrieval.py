@@ -1,0 +1,60 @@
+"""Retrieval quality on RealTime QA: Hits@1/5/10 and MRR@10 of the gold article, per retrieval mode.
+
+Each question's `question_sentence` is searched; results are ranked articles (best passage each).
+Modes: dense only, BM25 only, hybrid (RRF), all without recency and with no date filter; then hybrid
+with recency: as of the question's date (later articles excluded) with the recency prior.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from _common import realtimeqa_engine, realtimeqa_questions
+
+from rag.types import Filters
+
+
+def evaluate(engine, questions, signals, recency: bool) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    hits = {1: 0, 5: 0, 10: 0}
+    mrr = 0.0
+    for q in questions:
+        filters = Filters(as_of=q["as_of"]) if recency else None
+        ranked = engine.retriever.search(q["question_sentence"], k=10, filters=filters, group_by_article=True,
+                                         signals=signals)
+        rank = next((i for i, p in enumerate(ranked, start=1) if p.article_id in q["gold_ids"]), None)
+        if rank:
+            mrr += 1 / rank
+            for k in hits:
+                hits[k] += rank <= k
+    n = len(questions)
+    return {"hits@1": hits[1] / n, "hits@5": hits[5] / n, "hits@10": hits[10] / n, "mrr@10": mrr / n}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--half-life", type=float, default=None, help="recency half-life in days")
+    parser.add_argument("--weight", type=float, default=None, help="recency weight")
+    args = parser.parse_args()
+    overrides = {}
+    if args.half_life is not None:
+        overrides["recency_half_life_days"] = args.half_life
+    if args.weight is not None:
+        overrides["recency_weight"] = args.weight
+    engine = realtimeqa_engine(**overrides)
+    questions = realtimeqa_questions()
+    print(f"RealTime QA retrieval, n={len(questions)} questions, {engine.store.counts()}")
+    print(f"{'mode':28} hits@1  hits@5  hits@10  mrr@10")
+    no_recency = engine.settings.recency_weight
+    engine.settings.recency_weight = 0.0
+    rows = [("dense only", ("dense",), False), ("bm25 only", ("bm25",), False), ("hybrid (rrf)", ("dense", "bm25"), False)]
+    for name, signals, recency in rows:
+        m = evaluate(engine, questions, signals, recency)
+        print(f"{name:28} {m['hits@1']:.3f}   {m['hits@5']:.3f}   {m['hits@10']:.3f}    {m['mrr@10']:.3f}")
+    engine.settings.recency_weight = no_recency
+    m = evaluate(engine, questions, ("dense", "bm25"), True)
+    label = f"hybrid + recency (hl={engine.settings.recency_half_life_days:g}d, w={no_recency:g})"
+    print(f"{label:28} {m['hits@1']:.3f}   {m['hits@5']:.3f}   {m['hits@10']:.3f}    {m['mrr@10']:.3f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,163 @@
+"""Syndicated copies: near-duplicate detection and story grouping.
+
+Wire stories (AP, Reuters...) run on many sites with small edits: another headline, a dateline, an
+added or dropped paragraph, a cut ending. Each article gets a MinHash signature (datasketch, 128
+permutations) of its 5-word shingles; two articles whose estimated Jaccard similarity reaches
+``NEWSQA_NEARDUP_THRESHOLD`` (0.5, chosen with ``benchmarks/neardup.py``) are one story.
+
+Storage keeps Chroma the single source of truth: the signature and its LSH band keys (32 bands of 4
+rows) live in the article record's metadata, so candidates are found with one metadata query. The first
+copy of a story is indexed as usual; a later copy is stored as an article record *without chunks* whose
+``story_id`` points at the first, and the first's record and chunks list it in ``also_in``. Search thus
+returns one copy and a citation can name the other outlets.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import logging
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ingest.readers import Failure
+from rag.settings import Settings
+from rag.store import ChromaStore, also_in_from
+from rag.types import Article, OutletCopy
+
+log = logging.getLogger(__name__)
+
+SHINGLE_WORDS = 5
+NUM_PERM = 128
+BANDS, ROWS = 32, 4  # P(candidate) = 1-(1-s^4)^32: 0.87 at s=0.5, 0.99 at s=0.65, 0.23 at s=0.3
+MIN_SHINGLES = 25  # shorter texts (teasers) get no signature: too few shingles for a reliable estimate
+DATE_WINDOW_DAYS = 3  # copies of one story run within days of each other; a follow-up weeks later is a new story
+_SEED = 8  # fixed: signatures are stored and compared across processes and runs
+_WORD = re.compile(r"\w+")
+
+
+def shingles(text: str, k: int = SHINGLE_WORDS) -> set[bytes]:
+    """The set of k-word shingles of ``text`` (case-folded words; punctuation and layout ignored)."""
+    words = _WORD.findall(text.casefold())
+    return {" ".join(words[i : i + k]).encode() for i in range(max(0, len(words) - k + 1))}
+
+
+def signature(text: str, k: int = SHINGLE_WORDS) -> np.ndarray | None:
+    """MinHash signature (``NUM_PERM`` uint32 values), or None when the text is too short to judge."""
+    from datasketch import MinHash
+
+    grams = shingles(text, k)
+    if len(grams) < MIN_SHINGLES:
+        return None
+    mh = MinHash(num_perm=NUM_PERM, seed=_SEED)
+    mh.update_batch(list(grams))
+    return mh.hashvalues.astype(np.uint32)  # datasketch keeps values below 2**32
+
+
+def similarity(a: np.ndarray, b: np.ndarray) -> float:
+    """Estimated Jaccard similarity of the two shingle sets."""
+    return float(np.mean(a == b))
+
+
+def band_keys(sig: np.ndarray) -> list[str]:
+    return [hashlib.blake2b(sig[i * ROWS : (i + 1) * ROWS].tobytes(), digest_size=6).hexdigest() for i in range(BANDS)]
+
+
+def record_fields(sig: np.ndarray) -> dict[str, str]:
+    """Metadata for an article record: the signature and its band keys."""
+    fields = {f"mh_b{i}": key for i, key in enumerate(band_keys(sig))}
+    fields["minhash"] = base64.b64encode(sig.astype(np.uint32).tobytes()).decode()
+    return fields
+
+
+def _decode(value: str) -> np.ndarray:
+    return np.frombuffer(base64.b64decode(value), dtype=np.uint32)
+
+
+@dataclass
+class StoryMatch:
+    story_id: str
+    similarity: float
+
+
+class StoryIndex:
+    """Finds the story an article belongs to and records copies on it. One per Ingestor."""
+
+    def __init__(self, store: ChromaStore, settings: Settings) -> None:
+        self.store = store
+        self.threshold = settings.neardup_threshold
+        self._sigs: dict[str, np.ndarray | None] = {}
+        self._pending: dict[str, np.ndarray] = {}  # indexed in this run, maybe not committed yet
+
+    def _signature(self, article: Article) -> np.ndarray | None:
+        if article.id not in self._sigs:
+            self._sigs[article.id] = signature(article.text)
+        return self._sigs[article.id]
+
+    def match(self, article: Article) -> StoryMatch | None:
+        """The story ``article`` is a near-copy of (in this run or in the store), if any."""
+        sig = self._signature(article)
+        if sig is None:
+            return None
+        best: StoryMatch | None = None
+        for other_id, other in self._pending.items():
+            if other_id != article.id and (s := similarity(sig, other)) >= self.threshold:
+                best = best if best and best.similarity >= s else StoryMatch(other_id, s)
+        for other_id, meta in self._candidates(sig):
+            if other_id == article.id or not meta.get("minhash"):
+                continue
+            if (s := similarity(sig, _decode(str(meta["minhash"])))) >= self.threshold:
+                story = str(meta.get("story_id") or other_id)
+                if story != article.id:
+                    best = best if best and best.similarity >= s else StoryMatch(story, s)
+        return best
+
+    def _candidates(self, sig: np.ndarray) -> list[tuple[str, dict[str, Any]]]:
+        clauses: list[dict[str, Any]] = [{f"mh_b{i}": key} for i, key in enumerate(band_keys(sig))]
+        got = self.store.articles.get(where={"$or": clauses}, include=["metadatas"])
+        return list(zip(got["ids"], [dict(m) for m in got["metadatas"] or []], strict=True))
+
+    def remember(self, article: Article) -> None:
+        """``article`` will be indexed in this run: later copies in the same run join its story."""
+        if (sig := self._signature(article)) is not None:
+            self._pending[article.id] = sig
+
+    def fields(self, article: Article) -> dict[str, str]:
+        """Extra article-record metadata (signature and band keys) for ``ChromaStore.write_article``."""
+        sig = self._signature(article)
+        return record_fields(sig) if sig is not None else {}
+
+    def carry_over(self, article: Article) -> Article:
+        """An updated article keeps the outlets already listed on its story."""
+        got = self.store.articles.get(ids=[article.id], include=["metadatas"])
+        metas = got["metadatas"] or []
+        return article.model_copy(update={"also_in": also_in_from(dict(metas[0]))}) if metas else article
+
+    def record_copies(self, copies: list[tuple[Article, StoryMatch]]) -> list[Failure]:
+        """Store each copy as a chunkless record pointing at its story and list it on the story.
+
+        Runs after the run's own articles are committed (a story may be one of them).
+        """
+        failures: list[Failure] = []
+        by_story: dict[str, list[Article]] = {}
+        for copy, match in copies:
+            by_story.setdefault(match.story_id, []).append(copy)
+        for story_id, members in by_story.items():
+            got = self.store.articles.get(ids=[story_id], include=["metadatas", "embeddings"])
+            if not got["ids"]:
+                failures += [Failure(c.url or c.id, f"its story {story_id} is no longer in the store") for c in members]
+                continue
+            vector = np.asarray(got["embeddings"][0], dtype=np.float32)[None, :]  # type: ignore[index]
+            also_in = {c.article_id: c for c in also_in_from(dict((got["metadatas"] or [{}])[0]))}
+            for copy in members:
+                record = copy.model_copy(update={"story_id": story_id, "also_in": []})
+                self.store.write_article(record, [], vector, extra_metadata=self.fields(copy))
+                also_in[copy.id] = OutletCopy(
+                    article_id=copy.id, source=copy.source, url=copy.url, title=copy.title, published=copy.published
+                )
+            self.store.set_also_in(story_id, list(also_in.values()))
+            log.info("story %s: %d other outlet(s)", story_id, len(also_in))
+        return failures

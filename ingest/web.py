@@ -1,0 +1,506 @@
+"""Web ingest: fetch user-supplied URLs safely, and extract articles from the pages.
+
+Fetching (:func:`fetch`) is httpx with connect/read timeouts, an overall deadline, a byte cap, at most
+five redirects followed by hand (each hop re-checked), a content-type allow-list and a clear User-Agent.
+The SSRF guard lives in the connection layer: every TCP connection, on every hop, resolves the host,
+refuses it when any address is private, loopback, link-local, reserved or otherwise not global (unless
+``NEWSQA_ALLOW_PRIVATE_URLS=true``), and then connects to the address it checked, so a DNS answer that
+changes between check and connect (rebinding) cannot slip through.
+
+Extraction (:func:`extract_article`) takes the text from trafilatura and each metadata field from the
+most explicit source the page has, recording which one in ``RawDocument.provenance``. The publication
+date comes from the page or its URL (``article:published_time``, JSON-LD ``datePublished``, ``<time>``,
+the URL's ``/YYYY/MM/DD/``, then htmldate without its extensive text search); the crawl time is never used.
+
+Extracted text is data: it is stored and quoted, never interpreted as instructions or settings.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+import socket
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpcore
+import httpx
+
+from ingest.clean import split_authors
+from ingest.readers import Failure, RawDocument, decode
+from rag.dates import parse_date
+from rag.errors import ArticleRejected, InputError
+from rag.settings import Settings
+
+MAX_REDIRECTS = 5
+HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+FEED_TYPES = frozenset(
+    {"application/rss+xml", "application/atom+xml", "application/rdf+xml", "application/xml", "text/xml"}
+)
+_CHUNK = 64 * 1024
+
+
+class FetchError(ArticleRejected):
+    """A URL could not be fetched or is not allowed; ``reason`` says why without the URL."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        super().__init__(f"{url}: {reason}")
+        self.url = url
+        self.reason = reason
+
+
+class UnsafeURL(FetchError):
+    """The URL points at a scheme or an address newsqa must not reach."""
+
+
+def is_url(text: str) -> bool:
+    """True for something the CLI should fetch rather than open as a file (``scheme://...``)."""
+    return bool(re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", text.strip()))
+
+
+# ---- the SSRF guard ---------------------------------------------------------------------------------
+def blocked_reason(address: str) -> str | None:
+    """Why ``address`` must not be reached (``'loopback'``, ``'private'``...), or None for a public address."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped  # ::ffff:127.0.0.1 is 127.0.0.1
+    for attr, label in (
+        ("is_loopback", "loopback"),
+        ("is_link_local", "link-local"),
+        ("is_private", "private"),
+        ("is_multicast", "multicast"),
+        ("is_reserved", "reserved"),
+        ("is_unspecified", "unspecified"),
+    ):
+        if getattr(ip, attr):
+            return label
+    return None if ip.is_global else "non-public"
+
+
+def resolve(host: str, port: int) -> list[str]:
+    """Every address ``host`` resolves to (an IP literal resolves to itself)."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise httpcore.ConnectError(f"cannot resolve host {host!r}: {exc}") from exc
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+class _GuardedBackend(httpcore.SyncBackend):
+    """Resolve, check every address, then connect to a checked address (never re-resolving)."""
+
+    def __init__(self, allow_private: bool) -> None:
+        self.allow_private = allow_private
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        addresses = resolve(host, port)
+        if not self.allow_private:
+            for address in addresses:
+                if reason := blocked_reason(address):
+                    raise UnsafeURL(
+                        host,
+                        f"refused: {host} resolves to {address}, a {reason} address "
+                        "(set NEWSQA_ALLOW_PRIVATE_URLS=true to allow private addresses)",
+                    )
+        error: Exception | None = None
+        for address in addresses:
+            try:
+                return super().connect_tcp(address, port, timeout, local_address, socket_options)
+            except httpcore.ConnectError as exc:
+                error = exc
+        raise error or httpcore.ConnectError(f"no address for {host}")
+
+
+class _GuardedTransport(httpx.HTTPTransport):
+    """httpx's transport with the connection pool swapped for one using :class:`_GuardedBackend`."""
+
+    def __init__(self, allow_private: bool) -> None:
+        super().__init__(trust_env=False)
+        self._pool = httpcore.ConnectionPool(
+            ssl_context=httpx.create_ssl_context(),
+            max_connections=10,
+            network_backend=_GuardedBackend(allow_private),
+        )
+
+
+def make_client(settings: Settings) -> httpx.Client:
+    """An httpx client for untrusted URLs: guarded connections, timeouts, no proxies from the environment."""
+    return httpx.Client(
+        transport=_GuardedTransport(settings.allow_private_urls),
+        timeout=httpx.Timeout(settings.fetch_timeout_s, connect=settings.fetch_connect_timeout_s),
+        # gzip only: the byte cap is applied to the wire bytes and again while inflating (no zip bombs)
+        headers={"User-Agent": settings.user_agent, "Accept-Encoding": "gzip"},
+        follow_redirects=False,  # followed by hand below, so that every hop is checked and counted
+        trust_env=False,
+    )
+
+
+def check_url(url: str) -> str:
+    """``url`` stripped, if it is an absolute http(s) URL with a host; else UnsafeURL/InputError."""
+    url = url.strip()
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:
+        raise InputError(f"{url}: not a valid URL ({exc})") from exc
+    if parts.scheme.lower() not in {"http", "https"}:
+        raise UnsafeURL(url, f"refused: only http and https URLs are fetched, not {parts.scheme or 'a relative URL'!r}")
+    if not parts.hostname:
+        raise InputError(f"{url}: not a valid URL (no host)")
+    return url
+
+
+# ---- fetching ----------------------------------------------------------------------------------------
+@dataclass
+class Fetched:
+    """One fetched resource (after redirects), or a 304 answer to a conditional GET."""
+
+    url: str
+    status: int
+    content: bytes = b""
+    content_type: str = ""
+    charset: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+
+    @property
+    def not_modified(self) -> bool:
+        return self.status == 304
+
+    def text(self) -> str:
+        """The body decoded: the declared charset, else UTF-8, else the detected encoding."""
+        if self.charset:
+            try:
+                return self.content.decode(self.charset)
+            except (LookupError, UnicodeDecodeError):
+                pass
+        return decode(self.content, self.url)
+
+
+def _media_type(header: str | None, body_start: bytes) -> tuple[str, str | None]:
+    """(media type, charset) from Content-Type; without one, sniff HTML/XML from the first bytes."""
+    if header:
+        media, _, params = header.partition(";")
+        match = re.search(r"charset=\"?([\w.:-]+)", params, re.IGNORECASE)
+        return media.strip().lower(), match.group(1) if match else None
+    head = body_start.lstrip()[:200].lower()
+    if head.startswith((b"<!doctype html", b"<html")):
+        return "text/html", None
+    if head.startswith(b"<?xml") or head.startswith((b"<rss", b"<feed")):
+        return "application/xml", None
+    return "", None
+
+
+def fetch(
+    url: str,
+    settings: Settings,
+    accept: frozenset[str] = HTML_TYPES,
+    headers: dict[str, str] | None = None,
+    client: httpx.Client | None = None,
+) -> Fetched:
+    """GET ``url`` safely; raise FetchError (or UnsafeURL) with the reason when it cannot be had.
+
+    ``headers`` may carry ``If-None-Match``/``If-Modified-Since``: a 304 comes back as ``Fetched.status``.
+    """
+    own = client is None
+    client = client or make_client(settings)
+    deadline = time.monotonic() + settings.fetch_timeout_s
+    current = url
+    try:
+        current = check_url(url)
+        visited = [current]
+        for _hop in range(MAX_REDIRECTS + 1):
+            result = _get_once(client, current, settings, accept, headers or {}, deadline)
+            if isinstance(result, Fetched):
+                return result
+            nxt = check_url(result)
+            if nxt in visited:
+                raise FetchError(url, f"redirect loop ({' -> '.join([*visited, nxt])})")
+            visited.append(nxt)
+            current = nxt
+        raise FetchError(url, f"too many redirects (more than {MAX_REDIRECTS})")
+    except UnsafeURL as exc:
+        hop = f" (redirected to {current})" if current != url.strip() else ""
+        raise UnsafeURL(url, exc.reason + hop) from None
+    except httpx.TimeoutException as exc:
+        kind = "connecting" if isinstance(exc, httpx.ConnectTimeout) else "waiting for the server"
+        raise FetchError(url, f"timed out {kind} (NEWSQA_FETCH_TIMEOUT_S={settings.fetch_timeout_s:g})") from None
+    except httpx.HTTPError as exc:
+        raise FetchError(url, f"cannot fetch: {exc or type(exc).__name__}") from None
+    finally:
+        if own:
+            client.close()
+
+
+def _get_once(
+    client: httpx.Client,
+    url: str,
+    settings: Settings,
+    accept: frozenset[str],
+    headers: dict[str, str],
+    deadline: float,
+) -> Fetched | str:
+    """One GET: the Fetched resource, or the absolute URL a redirect points to."""
+    with client.stream("GET", url, headers=headers) as resp:
+        if resp.is_redirect:
+            location = resp.headers.get("location")
+            if not location:
+                raise FetchError(url, f"HTTP {resp.status_code} redirect without a Location header")
+            return str(resp.url.join(location))
+        if resp.status_code == 304:
+            return Fetched(str(resp.url), 304, etag=resp.headers.get("etag"),
+                           last_modified=resp.headers.get("last-modified"))
+        if resp.status_code >= 400:
+            raise FetchError(url, f"HTTP {resp.status_code} {resp.reason_phrase}".strip())
+        declared = resp.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > settings.fetch_max_bytes:
+            raise FetchError(url, _too_large(int(declared), settings))
+        body = _read_capped(resp.iter_raw(_CHUNK), url, settings, deadline)
+        encoding = resp.headers.get("content-encoding", "identity").strip().lower()
+        if encoding == "gzip":
+            body = _gunzip(body, url, settings)
+        elif encoding not in {"", "identity"}:
+            raise FetchError(url, f"unsupported content encoding {encoding!r}")
+        media, charset = _media_type(resp.headers.get("content-type"), body[:512])
+        if media not in accept:
+            wanted = "an HTML page" if accept == HTML_TYPES else "a feed"
+            raise FetchError(url, f"not {wanted}: content type {media or 'unknown'!r}")
+        return Fetched(str(resp.url), resp.status_code, body, media, charset,
+                       resp.headers.get("etag"), resp.headers.get("last-modified"))
+
+
+def _too_large(size: int, settings: Settings) -> str:
+    return f"too large (over {settings.fetch_max_bytes:,} bytes, NEWSQA_FETCH_MAX_BYTES; got {size:,})"
+
+
+def _read_capped(chunks: Iterator[bytes], url: str, settings: Settings, deadline: float) -> bytes:
+    """The body, stopping at the byte cap (a lying Content-Length) or the overall deadline (a slow drip)."""
+    parts: list[bytes] = []
+    size = 0
+    for chunk in chunks:
+        size += len(chunk)
+        if size > settings.fetch_max_bytes:
+            raise FetchError(url, _too_large(size, settings))
+        if time.monotonic() > deadline:
+            raise FetchError(url, f"timed out reading the body (NEWSQA_FETCH_TIMEOUT_S={settings.fetch_timeout_s:g})")
+        parts.append(chunk)
+    return b"".join(parts)
+
+
+def _gunzip(raw: bytes, url: str, settings: Settings) -> bytes:
+    import zlib
+
+    try:
+        out = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(raw, settings.fetch_max_bytes + 1)
+    except zlib.error as exc:
+        raise FetchError(url, f"corrupt gzip body: {exc}") from None
+    if len(out) > settings.fetch_max_bytes:
+        raise FetchError(url, _too_large(len(out), settings))
+    return out
+
+
+# ---- extraction ----------------------------------------------------------------------------------
+_URL_DATE = re.compile(r"/((?:19|20)\d{2})[/-](0?[1-9]|1[0-2])[/-](0?[1-9]|[12]\d|3[01])(?=/|$|[^\d])")
+_PUBLISHED_META = (
+    "article:published_time", "og:article:published_time", "datepublished", "pubdate", "publishdate",
+    "publish-date", "dc.date.issued", "dcterms.issued", "parsely-pub-date", "sailthru.date", "date",
+)
+_ARTICLE_TYPES = {"newsarticle", "article", "reportagenewsarticle", "blogposting", "analysisnewsarticle",
+                  "opinionnewsarticle", "backgroundnewsarticle", "report", "webpage", "liveblogposting"}
+
+
+@dataclass
+class _PageMeta:
+    metas: dict[str, str]
+    jsonld: list[dict[str, Any]]
+    canonical: str | None
+    times: list[tuple[str, str]]  # (datetime attribute, how the element marks itself)
+
+
+def _read_markup(markup: str) -> _PageMeta:
+    """Meta tags, JSON-LD objects, the canonical link and <time> elements of a page."""
+    import lxml.html
+
+    try:
+        tree = lxml.html.fromstring(markup)
+    except (ValueError, lxml.etree.ParserError):
+        return _PageMeta({}, [], None, [])
+    metas: dict[str, str] = {}
+    for el in tree.iter("meta"):
+        key = (el.get("property") or el.get("name") or el.get("itemprop") or "").strip().lower()
+        value = (el.get("content") or "").strip()
+        if key and value:
+            metas.setdefault(key, value)
+    jsonld: list[dict[str, Any]] = []
+    for script in tree.xpath('//script[@type="application/ld+json"]'):
+        try:
+            jsonld.extend(_flatten_jsonld(json.loads(script.text_content() or "null")))
+        except (json.JSONDecodeError, RecursionError):
+            continue  # a broken JSON-LD block is common; the page's other sources still count
+    links = tree.xpath('//link[@rel="canonical"]/@href')
+    times = []
+    for el in tree.xpath("//time[@datetime]"):
+        marks = " ".join(filter(None, [el.get("itemprop"), el.get("class"), "pubdate" if el.get("pubdate") is not None
+                                       else None, el.getparent().get("class") if el.getparent() is not None else None]))
+        times.append((el.get("datetime"), marks.lower()))
+    return _PageMeta(metas, jsonld, links[0].strip() if links else None, times)
+
+
+def _flatten_jsonld(data: Any) -> Iterator[dict[str, Any]]:
+    if isinstance(data, list):
+        for item in data:
+            yield from _flatten_jsonld(item)
+    elif isinstance(data, dict):
+        if "@graph" in data:
+            yield from _flatten_jsonld(data["@graph"])
+        types = data.get("@type")
+        types = types if isinstance(types, list) else [types]
+        if any(isinstance(t, str) and t.lower() in _ARTICLE_TYPES for t in types):
+            yield data
+
+
+def _jsonld_field(page: _PageMeta, key: str) -> Any:
+    for obj in page.jsonld:
+        if obj.get(key):
+            return obj[key]
+    return None
+
+
+def _names(value: Any) -> list[str]:
+    """Author names from JSON-LD (a string, an object with ``name``, or a list of either)."""
+    if isinstance(value, str):
+        return split_authors(value)
+    if isinstance(value, dict):
+        return _names(value.get("name"))
+    if isinstance(value, list):
+        return [n for item in value for n in _names(item)]
+    return []
+
+
+def _same_site(a: str, b: str) -> bool:
+    def host(u: str) -> str:
+        return (urlsplit(u).netloc or "").lower().removeprefix("www.")
+
+    return bool(host(a)) and host(a) == host(b)
+
+
+def _valid_date(value: Any) -> str | None:
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        return value.strip() if parse_date(value) else None
+    except InputError:
+        return None
+
+
+def _published(page: _PageMeta, markup: str, url: str) -> tuple[str | None, str | None]:
+    """(date, where it came from): explicit markup first, then the URL, then htmldate's markup rules."""
+    for key in _PUBLISHED_META:
+        if value := _valid_date(page.metas.get(key)):
+            return value, f"meta:{key}"
+    if value := _valid_date(_jsonld_field(page, "datePublished")):
+        return value, "json-ld:datePublished"
+    marked = [t for t, marks in page.times if re.search(r"publish|pubdate|posted", marks)]
+    unmarked = [t for t, marks in page.times if not re.search(r"modif|updat", marks)]
+    for value in (*marked, *unmarked[:1]):
+        if value := _valid_date(value):
+            return value, "html:time"
+    if m := _URL_DATE.search(urlsplit(url).path):
+        return f"{m[1]}-{int(m[2]):02d}-{int(m[3]):02d}", "url:path"
+    from htmldate import find_date
+
+    # extensive_search=False: markup rules only, no guessing from dates that appear in the text
+    found = find_date(markup, url=url, extensive_search=False, original_date=True)
+    return (found, "htmldate") if found else (None, None)
+
+
+def _first(*candidates: tuple[Any, str]) -> tuple[Any, str | None]:
+    for value, where in candidates:
+        if value:
+            return value, where
+    return None, None
+
+
+def extract_article(markup: str, url: str, origin: str | None = None) -> RawDocument:
+    """The article in an HTML page fetched from ``url``: text, metadata, and where each field came from."""
+    import trafilatura
+
+    origin = origin or url
+    doc = trafilatura.bare_extraction(
+        markup, url=url, with_metadata=True, include_comments=False, include_tables=False, favor_precision=True,
+        date_extraction_params={"extensive_search": False, "original_date": True},
+    )
+    if doc is None or not (doc.text or "").strip():
+        raise ArticleRejected(f"{origin}: no article text found in the page")
+    page = _read_markup(markup)
+    m = page.metas
+    headline = _jsonld_field(page, "headline")
+    title, title_from = _first(
+        (headline if isinstance(headline, str) else None, "json-ld:headline"),
+        (m.get("og:title"), "meta:og:title"), (m.get("twitter:title"), "meta:twitter:title"),
+        (doc.title, "trafilatura:title"),
+    )
+    meta_author = m.get("author") or (m.get("article:author") if not is_url(m.get("article:author", "")) else None)
+    authors, authors_from = _first(
+        (_names(_jsonld_field(page, "author")), "json-ld:author"),
+        (split_authors(meta_author) if meta_author else [], "meta:author"),
+        (split_authors(doc.author) if doc.author else [], "trafilatura:author"),
+    )
+    publisher = _jsonld_field(page, "publisher")
+    source, source_from = _first(
+        (m.get("og:site_name"), "meta:og:site_name"),
+        (publisher.get("name") if isinstance(publisher, dict) else None, "json-ld:publisher"),
+        (m.get("application-name"), "meta:application-name"),
+        (doc.sitename, "trafilatura:sitename"),
+        (urlsplit(url).hostname, "url:host"),
+    )
+    canonical, url_from = url, "http:final-url"
+    for candidate, where in ((page.canonical, "link:canonical"), (m.get("og:url"), "meta:og:url")):
+        if candidate:
+            absolute = str(httpx.URL(url).join(candidate))
+            # A canonical link on another site is a syndication pointer, not this copy's address.
+            if _same_site(absolute, url):
+                canonical, url_from = absolute, where
+                break
+    published, published_from = _published(page, markup, url)
+    provenance = {"text": "trafilatura", "url": url_from}
+    for name, where in (("title", title_from), ("authors", authors_from), ("source", source_from),
+                        ("published", published_from)):
+        if where:
+            provenance[name] = where
+    return RawDocument(
+        text=doc.text, origin=origin, title=title, source=source, authors=list(authors or []),
+        published=published, url=canonical, provenance=provenance,
+    )
+
+
+def fetch_article(url: str, settings: Settings, client: httpx.Client | None = None) -> RawDocument:
+    """Fetch one article page and extract it; FetchError/UnsafeURL/ArticleRejected say why it failed.
+
+    This is what ``POST /v1/articles {"url": ...}`` and ``newsqa ingest https://...`` call.
+    """
+    fetched = fetch(url, settings, accept=HTML_TYPES, client=client)
+    return extract_article(fetched.text(), fetched.url, origin=url)
+
+
+def read_urls(urls: Iterable[str], settings: Settings) -> list[RawDocument | Failure]:
+    """Fetch each URL; a failure becomes a Failure (with its reason) and the batch goes on."""
+    out: list[RawDocument | Failure] = []
+    with make_client(settings) as client:
+        for url in urls:
+            try:
+                out.append(fetch_article(url, settings, client=client))
+            except (ArticleRejected, InputError) as exc:
+                reason = exc.reason if isinstance(exc, FetchError) else str(exc).removeprefix(f"{url}: ")
+                out.append(Failure(url, reason))
+    return out
