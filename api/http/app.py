@@ -27,6 +27,7 @@ from fastapi import APIRouter, Depends, FastAPI
 
 from api.http import errors
 from api.http.deps import Runtime, require_api_key
+from api.http.limits import BodySizeLimit
 from api.http.metrics import MetricsMiddleware
 from api.http.routes import answers, articles, health, openai, web
 from rag.engine import Engine
@@ -75,6 +76,15 @@ async def _start(runtime: Runtime) -> None:
         log.error("engine failed to start: %s", exc)
 
 
+def _start_feed_poller(runtime: Runtime):  # type: ignore[no-untyped-def]
+    """The background feed poller (``ingest.feeds``), unless the engine failed or NEWSQA_FEED_INTERVAL=0."""
+    if not runtime.ready or runtime.settings.feed_interval <= 0:
+        return None
+    from ingest.feeds import start_feed_poller
+
+    return start_feed_poller(runtime.engine, runtime.settings)
+
+
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
     """The app over ``engine`` (built from ``settings`` if not given). Warm-up runs in the lifespan."""
     settings = settings or (engine.settings if engine else Settings())
@@ -83,14 +93,16 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await _start(runtime)
+        poller = _start_feed_poller(runtime)  # web ingest: registered feeds, every NEWSQA_FEED_INTERVAL
         yield
+        if poller is not None:
+            await anyio.to_thread.run_sync(poller.stop)
 
     app = FastAPI(
         title="newsqa",
         version="0.1.0",
         description=DESCRIPTION,
         lifespan=lifespan,
-        max_body_size=settings.max_body_bytes,
     )
     app.state.runtime = runtime
     errors.install(app)
@@ -98,7 +110,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         app.include_router(router, dependencies=[Depends(require_api_key)])
     for router in (health.router, web.router, *extra_routers(settings)):
         app.include_router(router)
-    app.add_middleware(MetricsMiddleware, metrics=runtime.metrics)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(MetricsMiddleware, metrics=runtime.metrics)  # outermost: sees every response
     return app
 
 
