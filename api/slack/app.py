@@ -17,9 +17,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import Response
 from slack_bolt import App, BoltResponse
+from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from starlette.concurrency import run_in_threadpool
 
 from api.slack import render
 from api.slack.feedback import FeedbackStore
@@ -28,8 +32,6 @@ from rag.settings import Settings
 from rag.types import Answer, ChatMessage, Passage
 
 if TYPE_CHECKING:
-    from fastapi import APIRouter, FastAPI
-
     from rag.engine import Engine
 
 log = logging.getLogger("newsqa.slack")
@@ -298,8 +300,7 @@ def build_app(settings: Settings, engine: Engine, *, socket_mode: bool = False,
     bot = SlackBot(engine, feedback or FeedbackStore.for_data_dir(settings.data_dir), update_interval_s)
     client = WebClient(token=settings.slack_bot_token, base_url=_api_url(settings))
     app = App(
-        client=client,
-        token=settings.slack_bot_token,
+        client=client,  # carries the bot token and the Web API base URL (a local fake in tests)
         signing_secret=settings.slack_signing_secret or "",
         request_verification_enabled=not socket_mode,
         token_verification_enabled=False,  # auth.test on the first event, so a web app starts without Slack
@@ -374,11 +375,6 @@ def _api_url(settings: Settings) -> str:
 # ---- ways to serve it -------------------------------------------------------------------------
 def slack_router(bolt_app: App) -> APIRouter:
     """A FastAPI router with ``POST /slack/events`` (events, commands, interactivity) for ``bolt_app``."""
-    from fastapi import APIRouter, Request
-    from fastapi.responses import Response
-    from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
-    from starlette.concurrency import run_in_threadpool
-
     router = APIRouter()
 
     @router.post("/slack/events", include_in_schema=False)
@@ -402,8 +398,6 @@ def mount_slack(app: FastAPI, engine: Engine, settings: Settings) -> bool:
 
 def create_slack_app(settings: Settings, engine: Engine) -> FastAPI:
     """A web app serving only the Slack bot (``newsqa slack``): ``POST /slack/events`` and ``GET /healthz``."""
-    from fastapi import FastAPI
-
     app = FastAPI(title="newsqa Slack bot")
     app.include_router(slack_router(build_app(settings, engine)))
 

@@ -1,0 +1,61 @@
+"""Fixtures for the Slack bot: the fake Slack on 127.0.0.1 and the bot served by a real uvicorn server."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+
+from api.slack.app import create_slack_app
+from rag.engine import Engine
+from rag.settings import Settings
+from tests.api.slack.fake_slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack, free_port
+
+
+@pytest.fixture
+def fake_slack() -> Iterator[FakeSlack]:
+    fake = FakeSlack().start()
+    yield fake
+    fake.stop()
+
+
+def slack_settings(base: Settings, fake: FakeSlack, **extra: Any) -> Settings:
+    """``base`` with the Slack settings pointing at the fake."""
+    return base.model_copy(update={"slack_bot_token": BOT_TOKEN, "slack_signing_secret": SIGNING_SECRET,
+                                   "slack_api_url": fake.url, **extra})
+
+
+class BotServer:
+    """``create_slack_app`` served by uvicorn on a free 127.0.0.1 port in a thread of the test process."""
+
+    def __init__(self, settings: Settings, engine: Engine) -> None:
+        self.port = free_port()
+        self.settings = settings
+        self.app = create_slack_app(settings, engine)
+        self.server = uvicorn.Server(uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        while not self.server.started:
+            time.sleep(0.02)
+        self.client = httpx.Client(base_url=f"http://127.0.0.1:{self.port}", timeout=30)
+
+    def post(self, body: str, headers: dict[str, str]) -> httpx.Response:
+        return self.client.post("/slack/events", content=body, headers=headers)
+
+    def stop(self) -> None:
+        self.client.close()
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture
+def bot_server(seeded_engine: Engine, fake_slack: FakeSlack) -> Iterator[BotServer]:
+    settings = slack_settings(seeded_engine.settings, fake_slack)
+    server = BotServer(settings, Engine(settings, embedder=seeded_engine.embedder))
+    yield server
+    server.stop()

@@ -1,0 +1,233 @@
+"""The Slack bot over HTTP: real uvicorn, real Chroma with the seed article, the fake Slack Web API."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from api.slack import render
+from api.slack.app import ERROR_TEXT
+from api.slack.feedback import FeedbackStore
+from rag.engine import Engine
+from tests.api.slack.conftest import BotServer, slack_settings
+from tests.api.slack.fake_slack import (
+    BOT_ID,
+    BOT_USER,
+    TEAM,
+    FakeSlack,
+    action_fields,
+    command_fields,
+    event_body,
+    form_request,
+    json_request,
+    view_submission_fields,
+)
+
+QUESTION = "Who benefits if Supermicro loses xAI?"
+
+
+def final_update(fake: FakeSlack, channel: str) -> dict:
+    """Wait for the placeholder in ``channel`` to be replaced by a final answer; return that chat.update."""
+    def done() -> dict | None:
+        updates = [u for u in fake.calls_to("chat.update", channel=channel) if u.get("metadata")
+                   or (u["blocks"][0]["type"] == "section" and not u["blocks"][0]["text"]["text"].endswith(" …"))]
+        return updates[-1] if updates else None
+    return fake.wait_for(done)
+
+
+def mention(fake: FakeSlack, channel: str, text: str, thread_ts: str | None = None) -> dict:
+    asked = fake.add_message(channel, f"<@{BOT_USER}> {text}", thread_ts=thread_ts)
+    event = {"type": "app_mention", "user": "U_ALICE", "text": asked["text"], "ts": asked["ts"], "channel": channel,
+             "event_ts": asked["ts"], **({"thread_ts": thread_ts} if thread_ts else {})}
+    return event
+
+
+def stored(server: BotServer, answer_id: str):  # type: ignore[no-untyped-def]
+    return FeedbackStore.for_data_dir(server.settings.data_dir).get_answer(answer_id)
+
+
+def test_url_verification_challenge(bot_server: BotServer) -> None:
+    response = bot_server.post(*json_request({"token": "x", "challenge": "c-123", "type": "url_verification"}))
+    assert response.status_code == 200 and response.json() == {"challenge": "c-123"}
+
+
+def test_bad_signature_and_stale_timestamp_are_rejected(bot_server: BotServer, fake_slack: FakeSlack) -> None:
+    body, headers = json_request(event_body(mention(fake_slack, "C_SIG", QUESTION)))
+    forged = {**headers, "X-Slack-Signature": "v0=" + "0" * 64}
+    assert bot_server.post(body, forged).status_code == 401
+    old, old_headers = json_request(event_body(mention(fake_slack, "C_SIG", QUESTION)),
+                                    timestamp=int(time.time()) - 6 * 60)
+    assert bot_server.post(old, old_headers).status_code == 401
+    time.sleep(0.5)
+    assert fake_slack.calls_to("chat.postMessage") == []
+
+
+def test_mention_answers_in_thread_updating_the_placeholder(bot_server: BotServer, fake_slack: FakeSlack) -> None:
+    event = mention(fake_slack, "C_NEWS", QUESTION)
+    t0 = time.monotonic()
+    response = bot_server.post(*json_request(event_body(event)))
+    assert response.status_code == 200 and time.monotonic() - t0 < 3  # acked before the work
+    update = final_update(fake_slack, "C_NEWS")
+    posted = fake_slack.calls_to("chat.postMessage", channel="C_NEWS")
+    placeholder = render.placeholder().payload()
+    assert posted == [{"channel": "C_NEWS", "thread_ts": event["ts"], "team_id": TEAM, **placeholder}]
+    placeholder_ts = fake_slack.messages["C_NEWS"][-1]["ts"]
+    assert update["ts"] == placeholder_ts
+    assert "Dell" in update["text"] and "[1]" in update["text"]
+    answer_id = update["metadata"]["event_payload"]["answer_id"]
+    saved = stored(bot_server, answer_id)
+    assert saved.answer.answer == update["text"] and saved.answer.citations
+    # the exact payload: the stored engine answer rendered, with the question in the message metadata
+    expected = render.render_answer(saved.answer, saved.passages, answer_id)[0].payload()
+    assert update == {"channel": "C_NEWS", "ts": placeholder_ts, "team_id": TEAM, **expected,
+                      "metadata": {"event_type": "newsqa_answer",
+                                   "event_payload": {"question": QUESTION, "answer_id": answer_id}}}
+    sources = json.dumps(update["blocks"], ensure_ascii=False)
+    assert "*Sources*" in sources and "Tom’s Hardware" in sources and render.ACTION_HELPFUL in sources
+
+
+def test_thread_follow_up_uses_the_thread_as_history(bot_server: BotServer, fake_slack: FakeSlack) -> None:
+    first = mention(fake_slack, "C_THREAD", QUESTION)
+    bot_server.post(*json_request(event_body(first)))
+    final_update(fake_slack, "C_THREAD")
+    follow = fake_slack.add_message("C_THREAD", "and who loses?", thread_ts=first["ts"])
+    event = {"type": "message", "channel_type": "channel", "user": "U_ALICE", "text": follow["text"],
+             "ts": follow["ts"], "thread_ts": first["ts"], "channel": "C_THREAD", "event_ts": follow["ts"]}
+    assert bot_server.post(*json_request(event_body(event))).status_code == 200
+    update = fake_slack.wait_for(lambda: [u for u in fake_slack.calls_to("chat.update", channel="C_THREAD")
+                                          if u.get("metadata") and u["metadata"]["event_payload"]["question"]
+                                          != QUESTION])[-1]
+    condensed = update["metadata"]["event_payload"]["question"]
+    assert condensed.startswith("and who loses?") and "Supermicro" in condensed  # the earlier turn was used
+    assert update["blocks"][0] == {"type": "context", "elements": [
+        {"type": "mrkdwn", "text": f"Follow-up understood as: _{render.escape(condensed)}_"}]}
+    assert fake_slack.calls_to("conversations.replies", channel="C_THREAD", ts=first["ts"])
+    assert all(p["thread_ts"] == first["ts"] for p in fake_slack.calls_to("chat.postMessage", channel="C_THREAD"))
+
+
+def test_thread_reply_without_the_bot_is_ignored(bot_server: BotServer, fake_slack: FakeSlack) -> None:
+    parent = fake_slack.add_message("C_CHAT", "lunch?")
+    reply = fake_slack.add_message("C_CHAT", "who benefits from Dell?", thread_ts=parent["ts"])
+    event = {"type": "message", "channel_type": "channel", "user": "U_BOB", "text": reply["text"], "ts": reply["ts"],
+             "thread_ts": parent["ts"], "channel": "C_CHAT", "event_ts": reply["ts"]}
+    assert bot_server.post(*json_request(event_body(event))).status_code == 200
+    fake_slack.wait_for(lambda: fake_slack.calls_to("conversations.replies", channel="C_CHAT"))
+    time.sleep(0.5)
+    assert fake_slack.calls_to("chat.postMessage", channel="C_CHAT") == []
+
+
+def test_direct_message_is_answered_in_the_dm(bot_server: BotServer, fake_slack: FakeSlack) -> None:
+    dm = fake_slack.add_message("D_ALICE", QUESTION)
+    event = {"type": "message", "channel_type": "im", "user": "U_ALICE", "text": QUESTION, "ts": dm["ts"],
+             "channel": "D_ALICE", "event_ts": dm["ts"]}
+    assert bot_server.post(*json_request(event_body(event))).status_code == 200
+    update = final_update(fake_slack, "D_ALICE")
+    assert "Dell" in update["text"]
+    assert fake_slack.calls_to("chat.postMessage", channel="D_ALICE")[0].get("thread_ts") is None  # top level
+
+
+def test_own_and_other_bot_messages_are_ignored(bot_server: BotServer, fake_slack: FakeSlack) -> None:
+    own = {"type": "message", "channel_type": "im", "user": BOT_USER, "bot_id": BOT_ID, "text": QUESTION,
+           "ts": fake_slack.next_ts(), "channel": "D_SELF"}
+    other = {"type": "message", "subtype": "bot_message", "channel_type": "im", "bot_id": "B_OTHER",
+             "text": QUESTION, "ts": fake_slack.next_ts(), "channel": "D_SELF"}
+    other_no_subtype = {"type": "message", "channel_type": "im", "bot_id": "B_OTHER", "user": "U_OTHERBOT",
+                        "text": QUESTION, "ts": fake_slack.next_ts(), "channel": "D_SELF"}
+    for event in (own, other, other_no_subtype):
+        assert bot_server.post(*json_request(event_body(event))).status_code == 200
+    time.sleep(1.5)
+    assert fake_slack.calls_to("chat.postMessage", channel="D_SELF") == []
+
+
+def test_retried_event_is_answered_once(bot_server: BotServer, fake_slack: FakeSlack) -> None:
+    body = event_body(mention(fake_slack, "C_RETRY", QUESTION), event_id="EvRETRY0001")
+    first = bot_server.post(*json_request(body))
+    payload, headers = json_request(body)
+    retry = bot_server.post(payload, {**headers, "X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"})
+    assert first.status_code == retry.status_code == 200
+    assert retry.headers.get("x-slack-no-retry") == "1"
+    final_update(fake_slack, "C_RETRY")
+    time.sleep(0.5)
+    assert len(fake_slack.calls_to("chat.postMessage", channel="C_RETRY")) == 1
+
+
+def test_empty_mention_gets_help(bot_server: BotServer, fake_slack: FakeSlack) -> None:
+    bot_server.post(*json_request(event_body(mention(fake_slack, "C_EMPTY", ""))))
+    posted = fake_slack.wait_for(lambda: fake_slack.calls_to("chat.postMessage", channel="C_EMPTY"))
+    assert posted[0]["text"] == render.HELP_TEXT
+
+
+def test_slash_command_is_ephemeral_with_share_button(bot_server: BotServer, fake_slack: FakeSlack) -> None:
+    response = bot_server.post(*form_request(command_fields(QUESTION, "C_CMD", fake_slack.hook_url("cmd"))))
+    assert response.status_code == 200
+    assert response.json() == {"response_type": "ephemeral", "text": render.PLACEHOLDER_TEXT}
+    hook = fake_slack.wait_for(lambda: fake_slack.hooks_to("cmd"))[0]
+    assert hook["response_type"] == "ephemeral" and hook["replace_original"] is True and "Dell" in hook["text"]
+    buttons = [e for b in hook["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    share = next(b for b in buttons if b["action_id"] == render.ACTION_SHARE)
+    assert fake_slack.calls_to("chat.postMessage", channel="C_CMD") == []  # nobody else saw it yet
+    clicked = bot_server.post(*form_request(action_fields(render.ACTION_SHARE, share["value"], "C_CMD",
+                                                          fake_slack.hook_url("share"), ephemeral=True)))
+    assert clicked.status_code == 200
+    shared = fake_slack.wait_for(lambda: fake_slack.calls_to("chat.postMessage", channel="C_CMD"))[0]
+    assert shared["text"] == hook["text"]
+    assert shared["blocks"][0]["elements"][0]["text"] == f"<@U_ALICE> asked: _{QUESTION}_"
+    deleted = fake_slack.wait_for(lambda: fake_slack.hooks_to("share"))
+    assert len(deleted) == 1 and deleted[0]["delete_original"] is True  # the ephemeral copy goes away
+
+
+def test_feedback_buttons_store_votes_and_notes(bot_server: BotServer, fake_slack: FakeSlack) -> None:
+    bot_server.post(*json_request(event_body(mention(fake_slack, "C_FB", QUESTION))))
+    answer_id = final_update(fake_slack, "C_FB")["metadata"]["event_payload"]["answer_id"]
+    hook = fake_slack.hook_url("vote")
+    response = bot_server.post(*form_request(action_fields(render.ACTION_NOT_HELPFUL, answer_id, "C_FB", hook)))
+    assert response.status_code == 200
+    opened = fake_slack.wait_for(lambda: fake_slack.calls_to("views.open"))[0]
+    assert opened["trigger_id"] == f"trigger-{render.ACTION_NOT_HELPFUL}"
+    assert opened["view"]["callback_id"] == render.NOTE_VIEW and opened["view"]["private_metadata"] == answer_id
+    values = {"note": {"note": {"type": "plain_text_input", "value": "It should also name Wistron."}}}
+    submitted = bot_server.post(*form_request(view_submission_fields(render.NOTE_VIEW, answer_id, values)))
+    assert submitted.status_code == 200
+    bot_server.post(*form_request(action_fields(render.ACTION_HELPFUL, answer_id, "C_FB", hook, user="U_BOB")))
+    assert fake_slack.wait_for(lambda: len(fake_slack.hooks_to("vote")) == 2)
+    assert fake_slack.hooks_to("vote")[0]["text"] == "Thanks, your feedback was recorded."
+    votes = {v.user: v for v in FeedbackStore.for_data_dir(bot_server.settings.data_dir).votes()}
+    assert votes["U_ALICE"].helpful is False and votes["U_ALICE"].note == "It should also name Wistron."
+    assert votes["U_BOB"].helpful is True and votes["U_BOB"].note is None
+    assert votes["U_BOB"].answer.answer.question == QUESTION
+
+
+def test_show_quotes_opens_a_modal_with_the_verbatim_quotes(bot_server: BotServer, fake_slack: FakeSlack) -> None:
+    bot_server.post(*json_request(event_body(mention(fake_slack, "C_Q", QUESTION))))
+    answer_id = final_update(fake_slack, "C_Q")["metadata"]["event_payload"]["answer_id"]
+    bot_server.post(*form_request(action_fields(render.ACTION_QUOTES, answer_id, "C_Q", fake_slack.hook_url("q"))))
+    view = fake_slack.wait_for(lambda: fake_slack.calls_to("views.open"))[0]["view"]
+    quote = stored(bot_server, answer_id).answer.citations[0].quote
+    assert view["title"]["text"] == "Quotes" and render.escape(quote) in json.dumps(view["blocks"],
+                                                                                   ensure_ascii=False)
+
+
+@pytest.fixture
+def broken_server(seeded_engine: Engine, fake_slack: FakeSlack) -> Iterator[BotServer]:
+    """The bot over an engine whose answering fails (the store is fine; the stream raises)."""
+
+    class BrokenEngine(Engine):
+        def stream(self, *args, **kwargs):  # type: ignore[no-untyped-def, override]
+            raise RuntimeError("boom: the answerer crashed")
+
+    settings = slack_settings(seeded_engine.settings, fake_slack)
+    server = BotServer(settings, BrokenEngine(settings, embedder=seeded_engine.embedder))
+    yield server
+    server.stop()
+
+
+def test_engine_failure_becomes_a_friendly_message(broken_server: BotServer, fake_slack: FakeSlack) -> None:
+    broken_server.post(*json_request(event_body(mention(fake_slack, "C_ERR", QUESTION))))
+    update = fake_slack.wait_for(lambda: fake_slack.calls_to("chat.update", channel="C_ERR"))[0]
+    assert update["text"] == ERROR_TEXT and "boom" not in json.dumps(update)
+    broken_server.post(*form_request(command_fields(QUESTION, "C_ERR", fake_slack.hook_url("err"))))
+    hook = fake_slack.wait_for(lambda: fake_slack.hooks_to("err"))[0]
+    assert hook["text"] == ERROR_TEXT
