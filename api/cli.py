@@ -47,7 +47,11 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     from api.render import print_ingest_report
 
     engine = _engine(args)
-    docs = engine.ingestor.read([Path(p) for p in args.paths])
+    from ingest.web import is_url, read_urls  # URLs among the PATH args are fetched (web ingest)
+
+    docs = engine.ingestor.read([Path(p) for p in args.paths if not is_url(p)])
+    if urls := [p for p in args.paths if is_url(p)]:
+        docs += read_urls(urls, args.settings)
     quiet = args.json or not sys.stderr.isatty()
     with Progress(TextColumn("ingesting"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   disable=quiet, transient=True) as bar:
@@ -57,7 +61,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         _print_json(report.as_dict())
     else:
         print_ingest_report(report)
-    return 1 if report.failed and not (report.ingested or report.updated or report.skipped) else 0
+    return 1 if report.failed and not (report.ingested or report.updated or report.skipped or report.grouped) else 0
 
 
 def _read_batch(path: str, text_field: str) -> Iterator[dict[str, Any]]:
@@ -267,6 +271,41 @@ def cmd_feedback_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_feeds(args: argparse.Namespace) -> int:
+    """``newsqa feeds add|list|remove URL`` and ``newsqa feeds poll`` (once; ``serve`` polls on its own)."""
+    from ingest.feeds import FeedPoller, FeedRegistry
+
+    registry = FeedRegistry(args.settings)
+    if args.feeds_command == "add":
+        state, created = registry.add(args.url)
+        print(f"{'added' if created else 'already registered'}: {state.url}")
+    elif args.feeds_command == "remove":
+        registry.remove(args.url)
+        print(f"removed: {args.url}")
+    elif args.feeds_command == "list":
+        states = registry.list()
+        if args.json:
+            _print_json([s.model_dump(mode="json") for s in states])
+        for s in [] if args.json else states:
+            last = f"{s.last_status} at {s.last_poll:%Y-%m-%d %H:%M}" if s.last_poll else "never polled"
+            print(f"{s.url}  [{s.title or '-'}]  {last}; {s.articles_ingested} article(s) "
+                  f"({s.articles_partial} partial)" + (f"; error: {s.last_error}" if s.last_error else ""))
+        if not states and not args.json:
+            print("no feeds; add one with `newsqa feeds add URL`")
+    else:
+        results = FeedPoller(_engine(args), args.settings, registry).poll_all()
+        if args.json:
+            _print_json([r.as_dict() for r in results])
+        for r in [] if args.json else results:
+            detail = r.error or f"{r.new_entries} new entries, {r.ingested} indexed ({r.partial} partial)"
+            print(f"{r.status:12} {r.url}: {detail}")
+            for f in r.failures:
+                print(f"             failed: {f.origin}: {f.reason}")
+        if results and all(r.status == "error" for r in results):
+            return 1
+    return 0
+
+
 # ---- parser -------------------------------------------------------------------------------------
 def _add_filters(p: argparse.ArgumentParser) -> None:
     p.add_argument("--since", help="only articles published on or after DATE")
@@ -282,7 +321,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--data-dir", help="store location (overrides NEWSQA_DATA_DIR)")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("ingest", help="index article files and directories")
+    p = sub.add_parser("ingest", help="index article files, directories and http(s) URLs")
     p.add_argument("paths", nargs="+", metavar="PATH")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.set_defaults(func=cmd_ingest)
@@ -333,6 +372,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=["evalset"], default="evalset", help="output format (evalset: issue 4 JSONL)")
     p.add_argument("--out", metavar="FILE", help="write to FILE instead of stdout")
     p.set_defaults(func=cmd_feedback_export)
+
+    from evals.command import add_eval_parser  # the evaluation suite (evals/)
+
+    add_eval_parser(sub)
+    p = sub.add_parser("feeds", help="RSS/Atom feeds: add, list, remove, poll")
+    fsub = p.add_subparsers(dest="feeds_command", required=True)
+    for name, text in (("add", "register a feed URL"), ("remove", "unregister a feed URL")):
+        fp = fsub.add_parser(name, help=text)
+        fp.add_argument("url")
+    fp = fsub.add_parser("list", help="registered feeds and their poll state")
+    fp.add_argument("--json", action="store_true")
+    fp = fsub.add_parser("poll", help="poll every feed once and index new entries")
+    fp.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_feeds)
     return parser
 
 

@@ -6,6 +6,9 @@ import hashlib
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 _TRACKING_PREFIXES = ("utm_", "mc_", "pk_", "at_")
+# More click/campaign ids seen on news links (web ingest, issue 8).
+_MORE_TRACKING_KEYS = {"mkt_tok", "_hsenc", "_hsmi", "yclid", "twclid", "wt.mc_id", "cmp", "ito", "guccounter"}
+_INDEX_PAGE = ("/index.html", "/index.htm", "/index.php")
 _TRACKING_KEYS = {"fbclid", "gclid", "dclid", "msclkid", "igshid", "ref", "ref_src", "cmpid", "smid", "ocid", "sr_share"}
 
 
@@ -17,12 +20,14 @@ def canonical_url(url: str) -> str:
     if parts.port and not ((scheme == "http" and parts.port == 80) or (scheme == "https" and parts.port == 443)):
         host = f"{host}:{parts.port}"
     path = parts.path or "/"
+    if path.lower().endswith(_INDEX_PAGE):  # /story/index.html and /story/ are one page
+        path = path[: path.rindex("/") + 1]
     if len(path) > 1 and path.endswith("/"):
         path = path.rstrip("/")
     query = [
         (k, v)
         for k, v in parse_qsl(parts.query, keep_blank_values=True)
-        if not k.lower().startswith(_TRACKING_PREFIXES) and k.lower() not in _TRACKING_KEYS
+        if not k.lower().startswith(_TRACKING_PREFIXES) and k.lower() not in _TRACKING_KEYS | _MORE_TRACKING_KEYS
     ]
     return urlunsplit((scheme, host, path, urlencode(sorted(query)), ""))
 

@@ -3,9 +3,15 @@
 Wire stories (AP, Reuters...) run on many sites with small edits: another headline, a dateline, an
 added or dropped paragraph, a cut ending. Each article gets a MinHash signature (datasketch, 128
 permutations) of its 5-word shingles; two articles whose estimated Jaccard similarity reaches
-``NEWSQA_NEARDUP_THRESHOLD`` (0.5, chosen with ``benchmarks/neardup.py``) are one story.
+``NEWSQA_NEARDUP_THRESHOLD`` and that were published within ``DATE_WINDOW_DAYS`` of each other (when both
+are dated) are one story. The threshold, 0.55, was chosen with ``benchmarks/neardup.py``: on all 428k
+pairs of distinct real articles of the RealTime QA corpus no pair inside the date window reaches it (the
+closest reaches 0.50; a follow-up story 10 days later reusing paragraphs reaches 0.56, hence the window),
+while it finds 100% of lightly edited and 94% of moderately edited synthetic wire copies (dateline,
+trailer, style edits, a dropped and an inserted paragraph, the last 15% cut). Copies cut to about half
+their length fall below it and stay separate articles.
 
-Storage keeps Chroma the single source of truth: the signature and its LSH band keys (32 bands of 4
+Storage keeps Chroma the single source of truth: the signature and its LSH band keys (42 bands of 3
 rows) live in the article record's metadata, so candidates are found with one metadata query. The first
 copy of a story is indexed as usual; a later copy is stored as an article record *without chunks* whose
 ``story_id`` points at the first, and the first's record and chunks list it in ``also_in``. Search thus
@@ -25,14 +31,14 @@ import numpy as np
 
 from ingest.readers import Failure
 from rag.settings import Settings
-from rag.store import ChromaStore, also_in_from
+from rag.store import UNDATED_TS, ChromaStore, also_in_from, timestamp
 from rag.types import Article, OutletCopy
 
 log = logging.getLogger(__name__)
 
 SHINGLE_WORDS = 5
 NUM_PERM = 128
-BANDS, ROWS = 32, 4  # P(candidate) = 1-(1-s^4)^32: 0.87 at s=0.5, 0.99 at s=0.65, 0.23 at s=0.3
+BANDS, ROWS = 42, 3  # P(candidate) = 1-(1-s^3)^42: 0.9995 at s=0.55 (the threshold), 0.29 at s=0.2
 MIN_SHINGLES = 25  # shorter texts (teasers) get no signature: too few shingles for a reliable estimate
 DATE_WINDOW_DAYS = 3  # copies of one story run within days of each other; a follow-up weeks later is a new story
 _SEED = 8  # fixed: signatures are stored and compared across processes and runs
@@ -73,6 +79,13 @@ def record_fields(sig: np.ndarray) -> dict[str, str]:
     return fields
 
 
+def same_window(a_ts: int, b_ts: int) -> bool:
+    """Published within ``DATE_WINDOW_DAYS`` of each other, or either undated (then the text decides)."""
+    if UNDATED_TS in (a_ts, b_ts):
+        return True
+    return abs(a_ts - b_ts) <= DATE_WINDOW_DAYS * 86400
+
+
 def _decode(value: str) -> np.ndarray:
     return np.frombuffer(base64.b64decode(value), dtype=np.uint32)
 
@@ -90,7 +103,7 @@ class StoryIndex:
         self.store = store
         self.threshold = settings.neardup_threshold
         self._sigs: dict[str, np.ndarray | None] = {}
-        self._pending: dict[str, np.ndarray] = {}  # indexed in this run, maybe not committed yet
+        self._pending: dict[str, tuple[np.ndarray, int]] = {}  # indexed in this run, maybe not committed yet
 
     def _signature(self, article: Article) -> np.ndarray | None:
         if article.id not in self._sigs:
@@ -103,11 +116,16 @@ class StoryIndex:
         if sig is None:
             return None
         best: StoryMatch | None = None
-        for other_id, other in self._pending.items():
-            if other_id != article.id and (s := similarity(sig, other)) >= self.threshold:
+        when = timestamp(article.published)
+        for other_id, (other, other_when) in self._pending.items():
+            if other_id == article.id or not same_window(when, other_when):
+                continue
+            if (s := similarity(sig, other)) >= self.threshold:
                 best = best if best and best.similarity >= s else StoryMatch(other_id, s)
         for other_id, meta in self._candidates(sig):
             if other_id == article.id or not meta.get("minhash"):
+                continue
+            if not same_window(when, int(meta.get("published_ts", UNDATED_TS))):
                 continue
             if (s := similarity(sig, _decode(str(meta["minhash"])))) >= self.threshold:
                 story = str(meta.get("story_id") or other_id)
@@ -123,7 +141,7 @@ class StoryIndex:
     def remember(self, article: Article) -> None:
         """``article`` will be indexed in this run: later copies in the same run join its story."""
         if (sig := self._signature(article)) is not None:
-            self._pending[article.id] = sig
+            self._pending[article.id] = (sig, timestamp(article.published))
 
     def fields(self, article: Article) -> dict[str, str]:
         """Extra article-record metadata (signature and band keys) for ``ChromaStore.write_article``."""

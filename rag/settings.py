@@ -121,7 +121,11 @@ class Settings(BaseSettings):
     )
     feed_workers: int = Field(4, ge=1, le=16, description="Article pages of one feed fetched at once.")
     neardup_threshold: float = Field(
-        0.5, gt=0, le=1, description="Estimated Jaccard similarity (5-word shingles) at which two articles are one story."
+        0.55,
+        gt=0,
+        le=1,
+        description="Estimated Jaccard similarity (5-word shingles) at which two articles published within 3 days "
+        "are one story (benchmarks/neardup.py).",
     )
 
     @property
