@@ -117,7 +117,7 @@ class Settings(BaseSettings):
         "newsqa/0.1 (news question answering; article fetcher)", description="User-Agent sent when fetching."
     )
     feed_interval: float = Field(
-        900.0, ge=1, description="Seconds between feed polls inside `newsqa serve` (each wait jittered by ±10%)."
+        900.0, ge=0, description="Seconds between feed polls inside `newsqa serve` (±10% jitter); 0 turns it off."
     )
     feed_workers: int = Field(4, ge=1, le=16, description="Article pages of one feed fetched at once.")
     neardup_threshold: float = Field(
