@@ -396,10 +396,10 @@ def mount_slack(app: FastAPI, engine: Engine, settings: Settings) -> bool:
     return True
 
 
-def create_slack_app(settings: Settings, engine: Engine) -> FastAPI:
+def create_slack_app(settings: Settings, engine: Engine, update_interval_s: float = UPDATE_INTERVAL_S) -> FastAPI:
     """A web app serving only the Slack bot (``newsqa slack``): ``POST /slack/events`` and ``GET /healthz``."""
     app = FastAPI(title="newsqa Slack bot")
-    app.include_router(slack_router(build_app(settings, engine)))
+    app.include_router(slack_router(build_app(settings, engine, update_interval_s=update_interval_s)))
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:

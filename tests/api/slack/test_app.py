@@ -231,3 +231,45 @@ def test_engine_failure_becomes_a_friendly_message(broken_server: BotServer, fak
     broken_server.post(*form_request(command_fields(QUESTION, "C_ERR", fake_slack.hook_url("err"))))
     hook = fake_slack.wait_for(lambda: fake_slack.hooks_to("err"))[0]
     assert hook["text"] == ERROR_TEXT
+
+
+class SlowStreamingAnswerer:
+    """Stands in for an LLM answerer (none is available offline): the real extractive answer, streamed word
+    by word with a delay, as an LLM would."""
+
+    def __init__(self, inner, delay_s: float) -> None:  # type: ignore[no-untyped-def]
+        self.inner, self.delay_s = inner, delay_s
+
+    def answer(self, question, passages):  # type: ignore[no-untyped-def]
+        return self.inner.answer(question, passages)
+
+    def stream(self, question, passages):  # type: ignore[no-untyped-def]
+        from rag.answer import AnswerEvent
+
+        answer = self.inner.answer(question, passages)
+        for word in answer.answer.split(" "):
+            time.sleep(self.delay_s)
+            yield AnswerEvent("delta", text=word + " ")
+        yield AnswerEvent("done", answer=answer)
+
+
+def test_streamed_answer_updates_the_message_progressively_at_a_limited_rate(
+        seeded_engine: Engine, fake_slack: FakeSlack) -> None:
+    settings = slack_settings(seeded_engine.settings, fake_slack, llm="test:streaming")
+    engine = Engine(settings, embedder=seeded_engine.embedder)
+    engine.__dict__["answerer"] = SlowStreamingAnswerer(seeded_engine.answerer, delay_s=0.08)
+    server = BotServer(settings, engine, update_interval_s=0.4)
+    try:
+        server.post(*json_request(event_body(mention(fake_slack, "C_STREAM", QUESTION))))
+        final = final_update(fake_slack, "C_STREAM")
+        updates = fake_slack.calls_to("chat.update", channel="C_STREAM")
+        partial = [u for u in updates if u is not final]
+        assert len(partial) >= 2  # progressive
+        words = len(final["text"].split())
+        assert len(partial) <= words * 0.08 / 0.4 + 1  # throttled: at most one update per interval
+        texts = [u["text"] for u in partial]
+        assert all(final["text"].startswith(t.strip()) for t in texts)  # each a growing prefix of the answer
+        assert [len(t) for t in texts] == sorted(len(t) for t in texts)
+        assert partial[0]["blocks"][0]["text"]["text"].endswith(" …")
+    finally:
+        server.stop()
