@@ -42,7 +42,8 @@ def test_age_in_words() -> None:
 
 
 def test_answer_blocks_have_sources_with_outlet_date_and_age() -> None:
-    answer = Answer(question="q", answer="Dell benefits [1].", citations=[citation(1, published=NOW - timedelta(days=3))])
+    cited = citation(1, published=NOW - timedelta(days=3))
+    answer = Answer(question="q", answer="Dell benefits [1].", citations=[cited])
     messages = render.render_answer(answer, [], "ans1", now=NOW)
     assert len(messages) == 1
     blocks = messages[0].blocks
