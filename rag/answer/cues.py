@@ -20,16 +20,16 @@ _NUMBER = re.compile(
     r"million|billion|trillion|percent|half|quarter|double|triple)\b)",
     re.IGNORECASE,
 )
-_ENTITY = re.compile(r"\b[A-Z][\w’'&.-]*(?:\s+(?:of|the|and|de|for|&)?\s*[A-Z][\w’'&.-]*)*")
+_ENTITY = re.compile(r"\b[A-Z][\w’'&.-]*(?:\s+(?:(?:of|the|de|&)\s+)?[A-Z][\w’'&.-]*)*")
 _WH_ENTITY = re.compile(r"^\s*(who|whom|whose|where)\b|\b(which|what) (\w+ )?(company|companies|country|countries|"
                         r"state|states|city|cities|team|person|people|firm|firms|group|organi[sz]ation|show|film|movie|"
                         r"brand|automaker|airline|bank|network|party|leader|president|player|star|school|university|"
                         r"celebrity|singer|actor|actress|nation|agency|court|continent|region|island|"
                         r"park|platform|app|website|retailer|carrier|manufacturer|supplier|suppliers|rivals?)\b",
                         re.IGNORECASE)
-_WH_DATE = re.compile(r"^\s*when\b|\bwhat (date|day|year|month|time)\b|\bhow soon\b", re.IGNORECASE)
-_WH_NUMBER = re.compile(r"\bhow (much|many|long|old|far|big|large|high|fast)\b|\bwhat (percentage|percent|share|"
-                        r"number|amount|price|cost|rate|magnitude|age|score|sum|total)\b", re.IGNORECASE)
+_WH_DATE = re.compile(r"^\s*when\b|\bwhat(\s+\w+){0,2}?\s+(date|day|year|month)\b|\bhow soon\b", re.IGNORECASE)
+_WH_NUMBER = re.compile(r"\bhow (much|many|long|old|far|big|large|high|fast)\b|\bwhat(\s+\w+){0,2}?\s+(percentage|"
+                        r"percent|share|number|amount|price|cost|rate|magnitude|age|score|sum|total)\b", re.IGNORECASE)
 _STOP = {"the", "a", "an", "in", "on", "at", "but", "and", "or", "if", "it", "its", "this", "that", "these", "those",
          "he", "she", "they", "we", "i", "you", "his", "her", "their", "our", "as", "for", "to", "of", "with", "by",
          "from", "after", "before", "when", "while", "since", "so", "then", "there", "here", "what", "which", "who",
@@ -56,7 +56,7 @@ def entities(text: str) -> list[str]:
         while words and words[0].lower().strip("’'") in _STOP:
             words = words[1:]
         if words:
-            out.append(" ".join(words))
+            out.append(" ".join(words).rstrip(".’'"))
     return out
 
 

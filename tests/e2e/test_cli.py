@@ -1,0 +1,141 @@
+"""The `newsqa` command in real subprocesses: JSON output, batch mode, errors, kill recovery, Chroma server."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from rag.engine import Engine
+from rag.settings import Settings
+from tests.conftest import FIXTURES, SEED, cli_env
+
+NEWSQA = [sys.executable, "-m", "api.cli"]
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run(args: list[str], env: dict[str, str], **kw) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(NEWSQA + args, env=env, cwd=ROOT, capture_output=True, text=True, timeout=240, **kw)
+
+
+def test_ingest_search_ask_articles_json(tmp_path):
+    env = cli_env(tmp_path / "data")
+    ingest = run(["ingest", str(SEED), str(FIXTURES / "mini_corpus.jsonl"), str(tmp_path / "missing.txt"), "--json"], env)
+    assert ingest.returncode == 0, ingest.stderr
+    summary = json.loads(ingest.stdout)
+    assert (summary["ingested"], summary["failed"]) == (4, 1)
+    assert summary["failures"][0]["reason"] == "no such file or directory"
+
+    batch = tmp_path / "q.jsonl"
+    batch.write_text(
+        json.dumps({"id": "q1", "question": "Who benefits if Supermicro loses xAI?"}) + "\n"
+        + json.dumps({"id": "q2", "question": "How many vehicles did Acme Motors recall?", "until": "2024-02-01"}) + "\n"
+        + "How many jets did Northwind Airlines order?\n"
+    )
+    out = run(["ask", "--batch", str(batch)], env)
+    assert out.returncode == 0, out.stderr
+    answers = [json.loads(line) for line in out.stdout.splitlines()]
+    assert [a["id"] for a in answers] == ["q1", "q2", "3"]
+    assert "Dell" in answers[0]["answer"] and answers[0]["citations"]
+    assert "120,000" in answers[1]["answer"] and "2.1 million" not in answers[1]["answer"]
+    assert "40" in answers[2]["answer"]
+
+    search = run(["search", "Acme Motors recall", "--articles", "--json", "-k", "5", "--source", "AP"], env)
+    results = json.loads(search.stdout)["results"]
+    assert [r["source"] for r in results] == ["AP"]
+    assert {"score", "article_id", "chunk_id", "title", "source", "published", "url", "text"} <= results[0].keys()
+
+    articles = json.loads(run(["articles", "--json"], env).stdout)
+    assert len(articles) == 4 and all(a["chunks"] >= 1 for a in articles)
+    stats = json.loads(run(["stats", "--json"], env).stdout)
+    assert stats["articles"] == 4
+
+
+def test_errors_are_one_line_and_nonzero(tmp_path):
+    env = cli_env(tmp_path / "data")
+    bad_date = run(["search", "x", "--since", "not-a-date"], env)
+    assert bad_date.returncode != 0
+    assert bad_date.stderr.strip().splitlines()[-1] == "error: not a date: 'not-a-date' (use YYYY-MM-DD or an ISO 8601 time)"
+    assert "Traceback" not in bad_date.stderr
+    missing = run(["delete", "nope"], env)
+    assert missing.returncode != 0 and missing.stderr.strip().endswith("no article with id 'nope' (see `newsqa articles`)")
+    no_batch = run(["ask", "--batch", str(tmp_path / "none.txt")], env)
+    assert no_batch.returncode != 0 and "batch file not found" in no_batch.stderr
+    bad_setting = run(["stats"], {**env, "NEWSQA_TOP_K": "zero"})
+    assert bad_setting.returncode != 0 and bad_setting.stderr.startswith("error: invalid setting top_k")
+
+
+def test_killed_ingest_leaves_a_consistent_store_and_the_next_run_completes(tmp_path, embedder):
+    corpus = tmp_path / "many.jsonl"
+    with corpus.open("w") as fh:
+        for i in range(80):
+            body = " ".join(f"Story {i} sentence {j} reports on the harbour project number {i} in detail." for j in range(40))
+            fh.write(json.dumps({"title": f"Story {i}", "url": f"https://example.com/s/{i}", "text": body}) + "\n")
+    data_dir = tmp_path / "data"
+    proc = subprocess.Popen(NEWSQA + ["ingest", str(corpus)], env=cli_env(data_dir), cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    engine = Engine(Settings(data_dir=data_dir), embedder=embedder)
+    deadline = time.time() + 200
+    while time.time() < deadline and engine.store.counts()["articles"] < 3:
+        time.sleep(0.1)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    partial = engine.store.counts()
+    assert 0 < partial["articles"] < 80, partial
+
+    rerun = run(["ingest", str(corpus), "--json"], cli_env(data_dir))
+    summary = json.loads(rerun.stdout)
+    assert summary["ingested"] + summary["skipped"] == 80 and summary["failed"] == 0
+    articles = engine.store.list_articles()
+    assert len(articles) == 80
+    for article, n_chunks in articles:
+        assert len(engine.store.chunks.get(where={"article_id": article.id}, include=[])["ids"]) == n_chunks
+    assert engine.store.counts()["chunks"] == sum(n for _, n in articles)  # no orphans
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def chroma_server(tmp_path):
+    port = _free_port()
+    chroma = Path(sys.executable).with_name("chroma")
+    proc = subprocess.Popen([str(chroma), "run", "--path", str(tmp_path / "server"), "--host", "127.0.0.1",
+                             "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            break
+        except OSError:
+            time.sleep(0.2)
+    yield f"http://127.0.0.1:{port}"
+    proc.terminate()
+    proc.wait(timeout=20)
+
+
+def test_chroma_server_mode_ingest_in_one_process_search_from_another(chroma_server, tmp_path, embedder):
+    env = cli_env(tmp_path / "data", NEWSQA_CHROMA_URL=chroma_server)
+    out = run(["ingest", str(SEED), "--json"], env)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["ingested"] == 1
+    reader = Engine(Settings(data_dir=tmp_path / "reader", chroma_url=chroma_server), embedder=embedder)
+    hits = reader.search("Who benefits if Supermicro loses xAI?", k=2)
+    assert hits and "Supermicro" in hits[0].title
+    assert not (tmp_path / "data" / "chroma").exists()  # nothing embedded locally
+
+
+def test_unreachable_chroma_server_is_one_line(tmp_path):
+    out = run(["stats"], cli_env(tmp_path / "data", NEWSQA_CHROMA_URL=f"http://127.0.0.1:{_free_port()}"))
+    assert out.returncode != 0 and out.stderr.startswith("error: cannot open the Chroma store at http://127.0.0.1:")
+    assert len(out.stderr.strip().splitlines()) == 1
