@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 from slack_bolt import App, BoltResponse
 from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
 from slack_sdk import WebClient
@@ -373,19 +373,53 @@ def _api_url(settings: Settings) -> str:
 
 
 # ---- ways to serve it -------------------------------------------------------------------------
+async def dispatch(bolt_app: App, request: Request) -> Response:
+    """One Slack HTTP request through Bolt (signature check, ack; the work continues on Bolt's threads)."""
+    # Bolt's FastAPI adapter dispatches on the event loop; a worker thread keeps the loop free while Bolt
+    # verifies, acks and (first time only) calls auth.test
+    body = await request.body()
+    bolt_response = await run_in_threadpool(bolt_app.dispatch, to_bolt_request(request, body))
+    return to_starlette_response(bolt_response)
+
+
 def slack_router(bolt_app: App) -> APIRouter:
     """A FastAPI router with ``POST /slack/events`` (events, commands, interactivity) for ``bolt_app``."""
     router = APIRouter()
 
     @router.post("/slack/events", include_in_schema=False)
     async def slack_events(request: Request) -> Response:
-        # Bolt's FastAPI adapter dispatches on the event loop; dispatching on a worker thread keeps the
-        # loop free while Bolt verifies, acks and (first time only) calls auth.test
-        body = await request.body()
-        bolt_response = await run_in_threadpool(bolt_app.dispatch, to_bolt_request(request, body))
-        return to_starlette_response(bolt_response)
+        return await dispatch(bolt_app, request)
 
     return router
+
+
+_shared_lock = threading.Lock()
+
+
+def _shared_bolt_app(app: FastAPI) -> App:
+    """The Bolt app of the main HTTP app, built once from its runtime's settings and engine."""
+    with _shared_lock:
+        bolt_app = getattr(app.state, "slack_bolt_app", None)
+        if bolt_app is None:
+            runtime = app.state.runtime
+            bolt_app = app.state.slack_bolt_app = build_app(runtime.settings, runtime.engine)
+        return bolt_app  # type: ignore[no-any-return]
+
+
+# ``api.http.app`` includes this router when NEWSQA_SLACK_BOT_TOKEN is set: the same FastAPI app, the same
+# engine (taken from ``app.state.runtime``), Slack's own signatures instead of the API keys.
+router = APIRouter()
+
+
+@router.post("/slack/events", include_in_schema=False)
+async def slack_events(request: Request) -> Response:
+    """Slack's Events API, slash commands and interactivity for the bot mounted in the main HTTP app."""
+    try:
+        bolt_app = await run_in_threadpool(_shared_bolt_app, request.app)
+    except ConfigError as err:  # e.g. the signing secret is missing: say so to the operator, not a 500
+        log.error("Slack bot is misconfigured: %s", err)
+        return JSONResponse({"error": {"type": "config_error", "message": str(err)}}, status_code=503)
+    return await dispatch(bolt_app, request)
 
 
 def mount_slack(app: FastAPI, engine: Engine, settings: Settings) -> bool:

@@ -241,3 +241,20 @@ def view_submission_fields(callback_id: str, private_metadata: str, values: dict
                  "state": {"values": values}},
     }
     return {"payload": json.dumps(payload)}
+
+
+def final_update(fake: FakeSlack, channel: str) -> dict:
+    """Wait for the placeholder in ``channel`` to be replaced by a final answer; return that chat.update."""
+    def done() -> dict | None:
+        updates = [u for u in fake.calls_to("chat.update", channel=channel) if u.get("metadata")
+                   or (u["blocks"][0]["type"] == "section" and not u["blocks"][0]["text"]["text"].endswith(" …"))]
+        return updates[-1] if updates else None
+    return fake.wait_for(done)
+
+
+def mention(fake: FakeSlack, channel: str, text: str, thread_ts: str | None = None) -> dict:
+    """An ``app_mention`` event for a message the test posts as a person."""
+    asked = fake.add_message(channel, f"<@{BOT_USER}> {text}", thread_ts=thread_ts)
+    event = {"type": "app_mention", "user": "U_ALICE", "text": asked["text"], "ts": asked["ts"], "channel": channel,
+             "event_ts": asked["ts"], **({"thread_ts": thread_ts} if thread_ts else {})}
+    return event
