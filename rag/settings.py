@@ -80,10 +80,6 @@ class Settings(BaseSettings):
     eval_data_dir: Path | None = Field(
         None, description="Shared evaluation data (realtimeqa/, multihop/); unset = `../shared/data` beside the checkout."
     )
-    # Evaluation (evals/)
-    eval_data_dir: Path | None = Field(
-        None, description="Shared evaluation data (realtimeqa/, multihop/); unset = `../shared/data` beside the checkout."
-    )
     # HTTP service (api/http)
     api_keys: SecretStr | None = Field(
         None, description="Comma-separated API keys; when set, every `/v1` call needs `Authorization: Bearer <key>`."
