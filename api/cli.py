@@ -53,8 +53,9 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     if urls := [p for p in args.paths if is_url(p)]:
         docs += read_urls(urls, args.settings)
     quiet = args.json or not sys.stderr.isatty()
-    with Progress(TextColumn("ingesting"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  disable=quiet, transient=True) as bar:
+    with Progress(
+        TextColumn("ingesting"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), disable=quiet, transient=True
+    ) as bar:
         task = bar.add_task("ingest", total=len(docs))
         report = engine.ingest_documents(docs, progress=lambda n: bar.advance(task, n))
     if args.json:
@@ -65,7 +66,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def _read_batch(path: str, text_field: str) -> Iterator[dict[str, Any]]:
-    source = sys.stdin if path == "-" else Path(path).open(encoding="utf-8")
+    source = sys.stdin if path == "-" else Path(path).open(encoding="utf-8")  # noqa: SIM115
     with source:
         for lineno, line in enumerate(source, start=1):
             line = line.strip()
@@ -128,7 +129,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     if args.batch:
         return _run_batch(args, "query", run)
     if not args.query:
-        raise InputError("give a query, e.g. newsqa search \"Supermicro xAI\", or --batch FILE")
+        raise InputError('give a query, e.g. newsqa search "Supermicro xAI", or --batch FILE')
     if args.json:
         _print_json(run(args.query, _filters(args), {}))
     else:
@@ -149,7 +150,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     if args.batch:
         return _run_batch(args, "question", run)
     if not args.question:
-        raise InputError("give a question, e.g. newsqa ask \"Who benefits if Supermicro loses xAI?\", or --batch FILE")
+        raise InputError('give a question, e.g. newsqa ask "Who benefits if Supermicro loses xAI?", or --batch FILE')
     answer = engine.ask(args.question, filters=_filters(args), top_k=args.top_k)
     if args.json:
         _print_json(answer.model_dump(mode="json"))
@@ -179,8 +180,13 @@ def cmd_delete(args: argparse.Namespace) -> int:
 
 def cmd_stats(args: argparse.Namespace) -> int:
     engine = _engine(args)
-    stats = {**engine.store.counts(), "data_dir": str(args.settings.data_dir), "chroma_url": args.settings.chroma_url,
-             "embed_model": args.settings.embed_model, "generation": engine.store.generation()}
+    stats = {
+        **engine.store.counts(),
+        "data_dir": str(args.settings.data_dir),
+        "chroma_url": args.settings.chroma_url,
+        "embed_model": args.settings.embed_model,
+        "generation": engine.store.generation(),
+    }
     if args.json:
         _print_json(stats)
     else:
@@ -213,8 +219,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     base = f"http://{args.host}:{args.port}"
     print(f"newsqa: chat page at {base}/  (API docs at {base}/docs; ready when {base}/readyz says so)", file=sys.stderr)
     auth = ' -H "Authorization: Bearer $KEY"' if args.settings.api_keys else ""
-    print(f"try:    curl -s {base}/v1/ask -H 'Content-Type: application/json'{auth} "
-          f"-d '{json.dumps({'question': FLAGSHIP_QUESTION})}'", file=sys.stderr)
+    print(
+        f"try:    curl -s {base}/v1/ask -H 'Content-Type: application/json'{auth} "
+        f"-d '{json.dumps({'question': FLAGSHIP_QUESTION})}'",
+        file=sys.stderr,
+    )
     log_level = args.settings.log_level.lower()
     if args.workers == 1:
         from api.http.app import create_app
@@ -224,8 +233,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
     # Several workers re-create the app in each process from the environment: hand --data-dir down.
     if args.data_dir:
         os.environ["NEWSQA_DATA_DIR"] = str(Path(args.data_dir).resolve())
-    uvicorn.run("api.http.app:app_factory", factory=True, host=args.host, port=args.port, workers=args.workers,
-                log_level=log_level)
+    uvicorn.run(
+        "api.http.app:app_factory",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level=log_level,
+    )
     return 0
 
 
@@ -252,6 +267,11 @@ def cmd_slack(args: argparse.Namespace) -> int:
 
     app = create_slack_app(settings, engine)
     engine.warm_up()
+    print(
+        f"newsqa Slack bot: Slack's request URL is POST http://{args.host}:{args.port}/slack/events "
+        "(behind your public address)",
+        file=sys.stderr,
+    )
     uvicorn.run(app, host=args.host, port=args.port, log_level=settings.log_level.lower())
     return 0
 
@@ -288,8 +308,10 @@ def cmd_feeds(args: argparse.Namespace) -> int:
             _print_json([s.model_dump(mode="json") for s in states])
         for s in [] if args.json else states:
             last = f"{s.last_status} at {s.last_poll:%Y-%m-%d %H:%M}" if s.last_poll else "never polled"
-            print(f"{s.url}  [{s.title or '-'}]  {last}; {s.articles_ingested} article(s) "
-                  f"({s.articles_partial} partial)" + (f"; error: {s.last_error}" if s.last_error else ""))
+            print(
+                f"{s.url}  [{s.title or '-'}]  {last}; {s.articles_ingested} article(s) "
+                f"({s.articles_partial} partial)" + (f"; error: {s.last_error}" if s.last_error else "")
+            )
         if not states and not args.json:
             print("no feeds; add one with `newsqa feeds add URL`")
     else:

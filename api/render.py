@@ -30,7 +30,8 @@ def print_passages(passages: list[Passage]) -> None:
     for rank, p in enumerate(passages, start=1):
         console.print(
             f"[bold]{rank}. {escape(p.title or '(untitled)')}[/bold] — {escape(p.source or 'unknown outlet')}, "
-            f"{_date(p.published)}  score {p.score:.4f}\n   {escape(p.url or '')}  [dim]{p.article_id} {p.chunk_id}[/dim]"
+            f"{_date(p.published)}  score {p.score:.4f}\n"
+            f"   {escape(p.url or '')}  [dim]{p.article_id} {p.chunk_id}[/dim]"
         )
         console.print(f"   {escape(p.text[:400])}{'…' if len(p.text) > 400 else ''}\n")
 
@@ -40,7 +41,9 @@ def print_answer(answer: Answer) -> None:
     if answer.citations:
         console.print("[bold]Sources[/bold]")
     for c in answer.citations:
-        console.print(f"[{c.n}] {escape(c.title or '(untitled)')} — {escape(c.source or 'unknown outlet')}, {_date(c.published)}")
+        console.print(
+            f"[{c.n}] {escape(c.title or '(untitled)')} — {escape(c.source or 'unknown outlet')}, {_date(c.published)}"
+        )
         if c.url:
             console.print(f"    {escape(c.url)}")
         console.print(f"    [italic]“{escape(c.quote)}”[/italic]")

@@ -27,8 +27,10 @@ def realtimeqa_engine(**overrides: object) -> Engine:
     if engine.store.counts()["articles"] == 0:
         t = time.perf_counter()
         report = engine.ingest_paths([RTQA / "corpus.json"])
-        print(f"ingested corpus: {report.ingested} articles, {report.chunks} chunks, {time.perf_counter() - t:.0f} s",
-              file=sys.stderr)
+        print(
+            f"ingested corpus: {report.ingested} articles, {report.chunks} chunks, {time.perf_counter() - t:.0f} s",
+            file=sys.stderr,
+        )
     engine.warm_up()
     return engine
 
@@ -37,14 +39,16 @@ def realtimeqa_questions() -> list[dict]:
     """Questions with their as-of time and the ids our ingest gives their gold articles."""
     out = []
     for q in json.loads((RTQA / "questions.json").read_text()):
-        out.append({
-            **q,
-            "as_of": parse_date(q["question_date"], end_of_day=True),
-            "gold_ids": {article_id(u, None, None, "") for u in q["gold_urls"]},
-        })
+        out.append(
+            {
+                **q,
+                "as_of": parse_date(q["question_date"], end_of_day=True),
+                "gold_ids": {article_id(u, None, None, "") for u in q["gold_urls"]},
+            }
+        )
     return out
 
 
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]

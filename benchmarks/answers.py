@@ -37,7 +37,11 @@ def main() -> None:
     engine = realtimeqa_engine()
     answerer = engine.answerer
     questions = realtimeqa_questions()[: args.limit]
-    unanswerable = [json.loads(line) for line in (ROOT / "evals/data/realtimeqa_unanswerable.jsonl").read_text().splitlines() if line.strip()]
+    unanswerable = [
+        json.loads(line)
+        for line in (ROOT / "evals/data/realtimeqa_unanswerable.jsonl").read_text().splitlines()
+        if line.strip()
+    ]
 
     def best_and_answer(question: str, as_of):  # type: ignore[no-untyped-def]
         passages = engine.search(question, filters=Filters(as_of=as_of))
@@ -48,7 +52,9 @@ def main() -> None:
     for q in questions:
         gold = int(q["answer"][0])
         best, answer = best_and_answer(q["question_sentence"], q["as_of"])
-        pos.append((best, answer, correct(answer.answer, q["choices"], gold), contains(answer.answer, q["choices"][gold])))
+        pos.append(
+            (best, answer, correct(answer.answer, q["choices"], gold), contains(answer.answer, q["choices"][gold]))
+        )
     neg = [best_and_answer(u["question"], parse_date(u.get("as_of"), end_of_day=True))[0] for u in unanswerable]
 
     n = len(pos)

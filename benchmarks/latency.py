@@ -18,15 +18,19 @@ def main() -> None:
     questions = realtimeqa_questions()
     for q in questions[:10]:  # warm-up: caches, allocator, first-call paths
         engine.ask(q["question_sentence"], filters=Filters(as_of=q["as_of"]))
-    for name, op in [("search", lambda q: engine.search(q["question_sentence"], filters=Filters(as_of=q["as_of"]))),
-                     ("ask", lambda q: engine.ask(q["question_sentence"], filters=Filters(as_of=q["as_of"])))]:
+    for name, op in [
+        ("search", lambda q: engine.search(q["question_sentence"], filters=Filters(as_of=q["as_of"]))),
+        ("ask", lambda q: engine.ask(q["question_sentence"], filters=Filters(as_of=q["as_of"]))),
+    ]:
         times = []
         for q in questions:
             t = time.perf_counter()
             op(q)
             times.append((time.perf_counter() - t) * 1000)
-        print(f"{name:6} n={len(times)}  p50 {percentile(times, 50):6.1f} ms  p95 {percentile(times, 95):6.1f} ms  "
-              f"max {max(times):6.1f} ms")
+        print(
+            f"{name:6} n={len(times)}  p50 {percentile(times, 50):6.1f} ms  p95 {percentile(times, 95):6.1f} ms  "
+            f"max {max(times):6.1f} ms"
+        )
 
 
 if __name__ == "__main__":

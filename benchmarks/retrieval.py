@@ -19,8 +19,9 @@ def evaluate(engine, questions, signals, recency: bool) -> dict[str, float]:  # 
     mrr = 0.0
     for q in questions:
         filters = Filters(as_of=q["as_of"]) if recency else None
-        ranked = engine.retriever.search(q["question_sentence"], k=10, filters=filters, group_by_article=True,
-                                         signals=signals)
+        ranked = engine.retriever.search(
+            q["question_sentence"], k=10, filters=filters, group_by_article=True, signals=signals
+        )
         rank = next((i for i, p in enumerate(ranked, start=1) if p.article_id in q["gold_ids"]), None)
         if rank:
             mrr += 1 / rank
@@ -46,7 +47,11 @@ def main() -> None:
     print(f"{'mode':28} hits@1  hits@5  hits@10  mrr@10")
     no_recency = engine.settings.recency_weight
     engine.settings.recency_weight = 0.0
-    rows = [("dense only", ("dense",), False), ("bm25 only", ("bm25",), False), ("hybrid (rrf)", ("dense", "bm25"), False)]
+    rows = [
+        ("dense only", ("dense",), False),
+        ("bm25 only", ("bm25",), False),
+        ("hybrid (rrf)", ("dense", "bm25"), False),
+    ]
     for name, signals, recency in rows:
         m = evaluate(engine, questions, signals, recency)
         print(f"{name:28} {m['hits@1']:.3f}   {m['hits@5']:.3f}   {m['hits@10']:.3f}    {m['mrr@10']:.3f}")

@@ -83,8 +83,14 @@ def chunk_article(
             j += 1
         start, end = units[i][0], units[j - 1][1]
         chunks.append(
-            Chunk(id=f"{article.id}:{len(chunks)}", article_id=article.id, index=len(chunks),
-                  text=text[start:end], start=start, end=end)
+            Chunk(
+                id=f"{article.id}:{len(chunks)}",
+                article_id=article.id,
+                index=len(chunks),
+                text=text[start:end],
+                start=start,
+                end=end,
+            )
         )
         if j >= len(units):
             break

@@ -35,7 +35,10 @@ _TRAILER = re.compile(
     re.IGNORECASE,
 )
 _BYLINE = re.compile(r"^(by|written by|author:?)\s+(?P<names>.+)$", re.IGNORECASE)
-_FIELD = re.compile(r"^(?P<key>title|headline|source|outlet|publisher|author|authors|by|date|published|url|link)\s*:\s*(?P<value>.+)$", re.IGNORECASE)
+_FIELD = re.compile(
+    r"^(?P<key>title|headline|source|outlet|publisher|author|authors|by|date|published|url|link)\s*:\s*(?P<value>.+)$",
+    re.IGNORECASE,
+)
 _NAME = re.compile(r"^[A-Z][a-zA-Z'’.-]+( [A-Z][a-zA-Z'’.-]+){1,3}$")
 _DATE_LINE = re.compile(
     r"^((mon|tue|wed|thu|fri|sat|sun)\w*,? )?"
@@ -59,7 +62,7 @@ def words(line: str) -> int:
 
 def is_prose(line: str) -> bool:
     """A body paragraph: a full sentence of some length, ending like one."""
-    return words(line) >= 12 and line.rstrip()[-1:] in ".!?\"”’)…:"
+    return words(line) >= 12 and line.rstrip()[-1:] in '.!?"”’)…:'
 
 
 def is_call_to_action(line: str) -> bool:

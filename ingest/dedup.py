@@ -9,7 +9,19 @@ _TRACKING_PREFIXES = ("utm_", "mc_", "pk_", "at_")
 # More click/campaign ids seen on news links (web ingest, issue 8).
 _MORE_TRACKING_KEYS = {"mkt_tok", "_hsenc", "_hsmi", "yclid", "twclid", "wt.mc_id", "cmp", "ito", "guccounter"}
 _INDEX_PAGE = ("/index.html", "/index.htm", "/index.php")
-_TRACKING_KEYS = {"fbclid", "gclid", "dclid", "msclkid", "igshid", "ref", "ref_src", "cmpid", "smid", "ocid", "sr_share"}
+_TRACKING_KEYS = {
+    "fbclid",
+    "gclid",
+    "dclid",
+    "msclkid",
+    "igshid",
+    "ref",
+    "ref_src",
+    "cmpid",
+    "smid",
+    "ocid",
+    "sr_share",
+}
 
 
 def canonical_url(url: str) -> str:

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from ingest.chunk import chunk_article
@@ -67,7 +67,8 @@ def build_article(raw: RawDocument, settings: Settings, now: datetime | None = N
         raise ArticleRejected(f"{what} after cleaning; the minimum is {settings.min_article_chars} characters")
     if len(text) > settings.max_article_chars:
         raise ArticleRejected(
-            f"too large ({len(text):,} characters; the limit is {settings.max_article_chars:,}, NEWSQA_MAX_ARTICLE_CHARS)"
+            f"too large ({len(text):,} characters; the limit is {settings.max_article_chars:,}, "
+            "NEWSQA_MAX_ARTICLE_CHARS)"
         )
     try:
         published = parse_date(raw.published) if raw.published else None
@@ -86,7 +87,7 @@ def build_article(raw: RawDocument, settings: Settings, now: datetime | None = N
         published=published,
         url=url,
         text=text,
-        ingested_at=now or datetime.now(timezone.utc),
+        ingested_at=now or datetime.now(UTC),
         content_hash=content_hash(text, title, source, url, published.isoformat() if published else None, *authors),
         partial=raw.partial,
         provenance=dict(raw.provenance),
@@ -215,4 +216,3 @@ class Ingestor:
             report.chunks += len(chunks)
             report.article_ids.append(article.id)
         return writer.submit(write)
-

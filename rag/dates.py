@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from dateutil import parser as dateutil_parser
 
@@ -18,7 +18,7 @@ def parse_date(value: str | date | datetime | None, *, end_of_day: bool = False)
     if value is None:
         return None
     if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
     if isinstance(value, date):
         value = value.isoformat()
     text = value.strip()
@@ -30,4 +30,4 @@ def parse_date(value: str | date | datetime | None, *, end_of_day: bool = False)
         raise InputError(f"not a date: {value!r} (use YYYY-MM-DD or an ISO 8601 time)") from exc
     if end_of_day and parsed.hour == parsed.minute == parsed.second == 0 and ":" not in text:
         parsed = parsed.replace(hour=23, minute=59, second=59)
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

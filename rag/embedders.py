@@ -62,7 +62,9 @@ class SentenceTransformerEmbedder:
         self.name = f"sentence-transformers:{model}"
         self._model = SentenceTransformer(str(path), device=device, local_files_only=True)
         self._batch_size = batch_size
-        dimension = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        dimension = (
+            getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        )
         self.dim = int(dimension() or 0)
         self.max_tokens = int(self._model.max_seq_length)
 

@@ -9,14 +9,14 @@ from pathlib import Path
 
 from ingest.pipeline import Ingestor, IngestReport, ProgressFn
 from ingest.readers import Failure, RawDocument
+from rag.answer import AnswerEvent
+from rag.answer.condense import condense_question
 from rag.bm25 import Bm25Index
 from rag.embedders import Embedder, load_embedder
+from rag.errors import InputError
 from rag.retrieve import Retriever, now_utc
 from rag.settings import Settings
 from rag.store import ChromaStore
-from rag.answer import AnswerEvent
-from rag.answer.condense import condense_question
-from rag.errors import InputError
 from rag.types import Answer, ChatMessage, Filters, Passage
 
 
@@ -90,8 +90,10 @@ class Engine:
         passages = self.search(question, k=top_k or self.settings.top_k, filters=filters)
         t1 = time.perf_counter()
         yield AnswerEvent("sources", passages=passages)
-        events = self.answerer.stream(question, passages) if deltas else iter(
-            [AnswerEvent("done", answer=self.answerer.answer(question, passages))]
+        events = (
+            self.answerer.stream(question, passages)
+            if deltas
+            else iter([AnswerEvent("done", answer=self.answerer.answer(question, passages))])
         )
         for event in events:
             if event.kind == "done" and event.answer is not None:

@@ -54,11 +54,13 @@ class Settings(BaseSettings):
         None, description="API key for `openai-compatible:` servers that need one (else OPENAI_API_KEY, else none)."
     )
     openai_api_key: SecretStr | None = Field(
-        None, validation_alias=AliasChoices("openai_api_key", "OPENAI_API_KEY"),
+        None,
+        validation_alias=AliasChoices("openai_api_key", "OPENAI_API_KEY"),
         description="Key for `openai:` LLMs, read from the standard OPENAI_API_KEY variable.",
     )
     anthropic_api_key: SecretStr | None = Field(
-        None, validation_alias=AliasChoices("anthropic_api_key", "ANTHROPIC_API_KEY"),
+        None,
+        validation_alias=AliasChoices("anthropic_api_key", "ANTHROPIC_API_KEY"),
         description="Key for `anthropic:` LLMs, read from the standard ANTHROPIC_API_KEY variable.",
     )
     llm_max_retries: int = Field(2, ge=0, le=10, description="Retries of one LLM request on 429, 5xx, timeouts.")
@@ -69,25 +71,22 @@ class Settings(BaseSettings):
     llm_context_tokens: int = Field(
         6000, ge=512, description="Prompt budget in tokens (~4 characters each); passages beyond it are trimmed."
     )
-    support_test: str = Field(
-        "lexical-embedding", description="Citation support test (rag/answer/verify.py registry)."
-    )
+    support_test: str = Field("lexical-embedding", description="Citation support test (rag/answer/verify.py registry).")
     support_threshold: float = Field(
         0.5, ge=0, le=1, description="Support score at or above which a cited passage supports a sentence (calibrated)."
     )
     log_level: str = Field("WARNING", description="Python logging level.")
     # Evaluation (evals/)
     eval_data_dir: Path | None = Field(
-        None, description="Shared evaluation data (realtimeqa/, multihop/); unset = `../shared/data` beside the checkout."
+        None,
+        description="Shared evaluation data (realtimeqa/, multihop/); unset = `../shared/data` beside the checkout.",
     )
     # HTTP service (api/http)
     api_keys: SecretStr | None = Field(
         None, description="Comma-separated API keys; when set, every `/v1` call needs `Authorization: Bearer <key>`."
     )
     max_question_chars: int = Field(2000, ge=10, description="Longest question (or chat message) the HTTP API accepts.")
-    max_body_bytes: int = Field(
-        8_000_000, ge=1024, description="Largest HTTP request body accepted (413 above it)."
-    )
+    max_body_bytes: int = Field(8_000_000, ge=1024, description="Largest HTTP request body accepted (413 above it).")
     request_timeout_s: float = Field(
         60.0, gt=0, description="Per-request time limit of the HTTP API (504 above it; a stream's whole duration)."
     )
@@ -100,7 +99,9 @@ class Settings(BaseSettings):
     slack_signing_secret: str | None = Field(
         None, description="Slack signing secret; every request to `/slack/events` is verified with it."
     )
-    slack_app_token: str | None = Field(None, description="Slack app-level token (xapp-...) for `newsqa slack --socket`.")
+    slack_app_token: str | None = Field(
+        None, description="Slack app-level token (xapp-...) for `newsqa slack --socket`."
+    )
     slack_api_url: str = Field(
         "https://slack.com/api/", description="Base URL of Slack's Web API (a local server in tests)."
     )

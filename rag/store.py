@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterator, Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlparse
 
@@ -257,9 +257,7 @@ class ChromaStore:
         }
         return [by_id[i] for i in ids if i in by_id]
 
-    def dense_search(
-        self, vector: np.ndarray, n: int, where: dict[str, Any] | None
-    ) -> list[tuple[str, float]]:
+    def dense_search(self, vector: np.ndarray, n: int, where: dict[str, Any] | None) -> list[tuple[str, float]]:
         """Chunk ids and cosine similarities, best first."""
         count = self.chunks.count()
         if count == 0:
@@ -281,7 +279,7 @@ class ChromaStore:
         for page in self._pages(self.articles, include=["metadatas"], where=where):
             for meta in page["metadatas"] or []:
                 out.append((_article_from(dict(meta), ""), int(meta.get("n_chunks", 0))))
-        epoch = datetime.min.replace(tzinfo=timezone.utc)
+        epoch = datetime.min.replace(tzinfo=UTC)
         out.sort(key=lambda item: (item[0].published or epoch, item[0].id), reverse=True)
         return out
 

@@ -11,9 +11,9 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-from rag.embedders import Embedder, load_embedder  # noqa: E402
-from rag.engine import Engine  # noqa: E402
-from rag.settings import DEFAULT_EMBED_MODEL, Settings  # noqa: E402
+from rag.embedders import Embedder, load_embedder
+from rag.engine import Engine
+from rag.settings import DEFAULT_EMBED_MODEL, Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"

@@ -83,12 +83,17 @@ def iter_files(paths: list[Path]) -> Iterator[Path | Failure]:
     for path in paths:
         if path.is_dir():
             for child in sorted(p for p in path.rglob("*") if p.is_file()):
-                if child.suffix.lower() in SUFFIXES and not any(part.startswith(".") for part in child.parts[len(path.parts):]):
+                if child.suffix.lower() in SUFFIXES and not any(
+                    part.startswith(".") for part in child.parts[len(path.parts) :]
+                ):
                     yield child
         elif path.is_file():
             if path.suffix.lower() in SUFFIXES:
                 yield path
             else:
-                yield Failure(str(path), f"unsupported file type {path.suffix or '(none)'}; use one of {', '.join(sorted(SUFFIXES))}")
+                yield Failure(
+                    str(path),
+                    f"unsupported file type {path.suffix or '(none)'}; use one of {', '.join(sorted(SUFFIXES))}",
+                )
         else:
             yield Failure(str(path), "no such file or directory")

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ingest.readers import RawDocument
 from ingest.clean import split_authors
+from ingest.readers import RawDocument
 from rag.errors import ArticleRejected
 
 

@@ -74,10 +74,14 @@ def read_records(text: str, origin: str, jsonl_lines: bool) -> Iterator[RawDocum
             data = json.loads(text)
         except json.JSONDecodeError as exc:
             if "\n{" not in text:
-                raise ArticleRejected(f"{origin}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from exc
+                raise ArticleRejected(
+                    f"{origin}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
+                ) from exc
             data = None  # a .json file holding JSON lines
         if data is not None:
-            records = data if isinstance(data, list) else data.get("articles", [data]) if isinstance(data, dict) else [data]
+            records = (
+                data if isinstance(data, list) else data.get("articles", [data]) if isinstance(data, dict) else [data]
+            )
             for i, record in enumerate(records):
                 try:
                     yield record_to_document(record, f"{origin}#{i}")

@@ -9,7 +9,10 @@ from rag.bm25 import tokenize
 
 Cue = Literal["entity", "date", "number", "none"]
 
-_MONTHS = r"(jan(uary)?|feb(ruary)?|mar(ch)?|apr(il)?|may|june?|july?|aug(ust)?|sep(t(ember)?)?|oct(ober)?|nov(ember)?|dec(ember)?)"
+_MONTHS = (
+    r"(jan(uary)?|feb(ruary)?|mar(ch)?|apr(il)?|may|june?|july?|aug(ust)?|sep(t(ember)?)?|oct(ober)?|"
+    r"nov(ember)?|dec(ember)?)"
+)
 _DATE = re.compile(
     rf"\b({_MONTHS}\.? \d{{1,2}}\b|\d{{1,2}} {_MONTHS}\b|(mon|tues|wednes|thurs|fri|satur|sun)day|\b(19|20)\d{{2}}\b|"
     r"\d{1,2}/\d{1,2}(/\d{2,4})?|yesterday|today|tomorrow|last (week|month|year)|next (week|month|year))",
@@ -21,20 +24,90 @@ _NUMBER = re.compile(
     re.IGNORECASE,
 )
 _ENTITY = re.compile(r"\b[A-Z][\w’'&.-]*(?:\s+(?:(?:of|the|de|&)\s+)?[A-Z][\w’'&.-]*)*")
-_WH_ENTITY = re.compile(r"^\s*(who|whom|whose|where)\b|\b(which|what) (\w+ )?(company|companies|country|countries|"
-                        r"state|states|city|cities|team|person|people|firm|firms|group|organi[sz]ation|show|film|movie|"
-                        r"brand|automaker|airline|bank|network|party|leader|president|player|star|school|university|"
-                        r"celebrity|singer|actor|actress|nation|agency|court|continent|region|island|"
-                        r"park|platform|app|website|retailer|carrier|manufacturer|supplier|suppliers|rivals?)\b",
-                        re.IGNORECASE)
+_WH_ENTITY = re.compile(
+    r"^\s*(who|whom|whose|where)\b|\b(which|what) (\w+ )?(company|companies|country|countries|"
+    r"state|states|city|cities|team|person|people|firm|firms|group|organi[sz]ation|show|film|movie|"
+    r"brand|automaker|airline|bank|network|party|leader|president|player|star|school|university|"
+    r"celebrity|singer|actor|actress|nation|agency|court|continent|region|island|"
+    r"park|platform|app|website|retailer|carrier|manufacturer|supplier|suppliers|rivals?)\b",
+    re.IGNORECASE,
+)
 _WH_DATE = re.compile(r"^\s*when\b|\bwhat(\s+\w+){0,2}?\s+(date|day|year|month)\b|\bhow soon\b", re.IGNORECASE)
-_WH_NUMBER = re.compile(r"\bhow (much|many|long|old|far|big|large|high|fast)\b|\bwhat(\s+\w+){0,2}?\s+(percentage|"
-                        r"percent|share|number|amount|price|cost|rate|magnitude|age|score|sum|total)\b", re.IGNORECASE)
-_STOP = {"the", "a", "an", "in", "on", "at", "but", "and", "or", "if", "it", "its", "this", "that", "these", "those",
-         "he", "she", "they", "we", "i", "you", "his", "her", "their", "our", "as", "for", "to", "of", "with", "by",
-         "from", "after", "before", "when", "while", "since", "so", "then", "there", "here", "what", "which", "who",
-         "why", "how", "mr", "ms", "mrs", "dr", "however", "meanwhile", "also", "still", "according", "last", "next",
-         "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "cnn", "ap", "reuters"}
+_WH_NUMBER = re.compile(
+    r"\bhow (much|many|long|old|far|big|large|high|fast)\b|\bwhat(\s+\w+){0,2}?\s+(percentage|"
+    r"percent|share|number|amount|price|cost|rate|magnitude|age|score|sum|total)\b",
+    re.IGNORECASE,
+)
+_STOP = {
+    "the",
+    "a",
+    "an",
+    "in",
+    "on",
+    "at",
+    "but",
+    "and",
+    "or",
+    "if",
+    "it",
+    "its",
+    "this",
+    "that",
+    "these",
+    "those",
+    "he",
+    "she",
+    "they",
+    "we",
+    "i",
+    "you",
+    "his",
+    "her",
+    "their",
+    "our",
+    "as",
+    "for",
+    "to",
+    "of",
+    "with",
+    "by",
+    "from",
+    "after",
+    "before",
+    "when",
+    "while",
+    "since",
+    "so",
+    "then",
+    "there",
+    "here",
+    "what",
+    "which",
+    "who",
+    "why",
+    "how",
+    "mr",
+    "ms",
+    "mrs",
+    "dr",
+    "however",
+    "meanwhile",
+    "also",
+    "still",
+    "according",
+    "last",
+    "next",
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+    "cnn",
+    "ap",
+    "reuters",
+}
 
 
 def question_cue(question: str) -> Cue:

@@ -92,8 +92,9 @@ class ExtractiveAnswerer:
             c.coverage = sum(w for t, w in weights.items() if t in c.tokens) / total
             c.context = sum(w for t, w in weights.items() if t in context_tokens[id(c.passage)]) / total
             c.cue = cue_match(cue, c.text, question)
-        lexical = sorted(candidates, key=lambda c: W_COVERAGE * c.coverage + W_CONTEXT * c.context + W_CUE * c.cue,
-                         reverse=True)
+        lexical = sorted(
+            candidates, key=lambda c: W_COVERAGE * c.coverage + W_CONTEXT * c.context + W_CUE * c.cue, reverse=True
+        )
         shortlist = lexical[:SHORTLIST]
         vectors = self.embedder.embed([question] + [c.text for c in shortlist])
         for c, sim in zip(shortlist, vectors[1:] @ vectors[0], strict=True):
@@ -135,10 +136,19 @@ def render(question: str, chosen: list[Candidate]) -> Answer:
     for n, c in enumerate(chosen, start=1):
         p = c.passage
         citations.append(
-            Citation(n=n, article_id=p.article_id, chunk_id=p.chunk_id, title=p.title, source=p.source,
-                     published=p.published, url=p.url, quote=c.text, start=c.start, end=c.end,
-                     support=round(c.score, 4))
+            Citation(
+                n=n,
+                article_id=p.article_id,
+                chunk_id=p.chunk_id,
+                title=p.title,
+                source=p.source,
+                published=p.published,
+                url=p.url,
+                quote=c.text,
+                start=c.start,
+                end=c.end,
+                support=round(c.score, 4),
+            )
         )
         parts.append(f"{c.text} [{n}]")
     return Answer(question=question, answer=" ".join(parts), citations=citations, mode="extractive")
-

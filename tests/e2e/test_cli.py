@@ -27,7 +27,9 @@ def run(args: list[str], env: dict[str, str], **kw) -> subprocess.CompletedProce
 
 def test_ingest_search_ask_articles_json(tmp_path):
     env = cli_env(tmp_path / "data")
-    ingest = run(["ingest", str(SEED), str(FIXTURES / "mini_corpus.jsonl"), str(tmp_path / "missing.txt"), "--json"], env)
+    ingest = run(
+        ["ingest", str(SEED), str(FIXTURES / "mini_corpus.jsonl"), str(tmp_path / "missing.txt"), "--json"], env
+    )
     assert ingest.returncode == 0, ingest.stderr
     summary = json.loads(ingest.stdout)
     assert (summary["ingested"], summary["failed"]) == (4, 1)
@@ -35,8 +37,10 @@ def test_ingest_search_ask_articles_json(tmp_path):
 
     batch = tmp_path / "q.jsonl"
     batch.write_text(
-        json.dumps({"id": "q1", "question": "Who benefits if Supermicro loses xAI?"}) + "\n"
-        + json.dumps({"id": "q2", "question": "How many vehicles did Acme Motors recall?", "until": "2024-02-01"}) + "\n"
+        json.dumps({"id": "q1", "question": "Who benefits if Supermicro loses xAI?"})
+        + "\n"
+        + json.dumps({"id": "q2", "question": "How many vehicles did Acme Motors recall?", "until": "2024-02-01"})
+        + "\n"
         + "How many jets did Northwind Airlines order?\n"
     )
     out = run(["ask", "--batch", str(batch)], env)
@@ -62,10 +66,15 @@ def test_errors_are_one_line_and_nonzero(tmp_path):
     env = cli_env(tmp_path / "data")
     bad_date = run(["search", "x", "--since", "not-a-date"], env)
     assert bad_date.returncode != 0
-    assert bad_date.stderr.strip().splitlines()[-1] == "error: not a date: 'not-a-date' (use YYYY-MM-DD or an ISO 8601 time)"
+    assert (
+        bad_date.stderr.strip().splitlines()[-1]
+        == "error: not a date: 'not-a-date' (use YYYY-MM-DD or an ISO 8601 time)"
+    )
     assert "Traceback" not in bad_date.stderr
     missing = run(["delete", "nope"], env)
-    assert missing.returncode != 0 and missing.stderr.strip().endswith("no article with id 'nope' (see `newsqa articles`)")
+    assert missing.returncode != 0 and missing.stderr.strip().endswith(
+        "no article with id 'nope' (see `newsqa articles`)"
+    )
     no_batch = run(["ask", "--batch", str(tmp_path / "none.txt")], env)
     assert no_batch.returncode != 0 and "batch file not found" in no_batch.stderr
     bad_setting = run(["stats"], {**env, "NEWSQA_TOP_K": "zero"})
@@ -76,11 +85,18 @@ def test_killed_ingest_leaves_a_consistent_store_and_the_next_run_completes(tmp_
     corpus = tmp_path / "many.jsonl"
     with corpus.open("w") as fh:
         for i in range(80):
-            body = " ".join(f"Story {i} sentence {j} reports on the harbour project number {i} in detail." for j in range(40))
+            body = " ".join(
+                f"Story {i} sentence {j} reports on the harbour project number {i} in detail." for j in range(40)
+            )
             fh.write(json.dumps({"title": f"Story {i}", "url": f"https://example.com/s/{i}", "text": body}) + "\n")
     data_dir = tmp_path / "data"
-    proc = subprocess.Popen(NEWSQA + ["ingest", str(corpus)], env=cli_env(data_dir), cwd=ROOT,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [*NEWSQA, "ingest", str(corpus)],
+        env=cli_env(data_dir),
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     engine = Engine(Settings(data_dir=data_dir), embedder=embedder)
     deadline = time.time() + 200
     while time.time() < deadline and engine.store.counts()["articles"] < 3:
@@ -110,8 +126,11 @@ def _free_port() -> int:
 def chroma_server(tmp_path):
     port = _free_port()
     chroma = Path(sys.executable).with_name("chroma")
-    proc = subprocess.Popen([str(chroma), "run", "--path", str(tmp_path / "server"), "--host", "127.0.0.1",
-                             "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [str(chroma), "run", "--path", str(tmp_path / "server"), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.time() + 60
     while time.time() < deadline:
         try:

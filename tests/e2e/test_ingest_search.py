@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -27,7 +27,7 @@ def test_seed_article_is_cleaned_and_found(seeded_engine: Engine):
     hits = seeded_engine.search(FLAGSHIP, k=3)
     assert hits and hits[0].article_id == article.id
     for hit in hits:
-        assert full.text[hit.start:hit.end] == hit.text
+        assert full.text[hit.start : hit.end] == hit.text
         assert hit.dense is not None or hit.bm25 is not None
 
 
@@ -35,14 +35,14 @@ def test_filters_by_date_and_source(engine: Engine):
     report = engine.ingest_paths([FIXTURES / "mini_corpus.jsonl"])
     assert (report.ingested, report.failed) == (3, [])
     query = "Acme Motors recall vehicles"
-    early = engine.search(query, filters=Filters(until=datetime(2024, 2, 1, tzinfo=timezone.utc)), group_by_article=True)
+    early = engine.search(query, filters=Filters(until=datetime(2024, 2, 1, tzinfo=UTC)), group_by_article=True)
     assert {p.title for p in early} == {"Acme Motors recalls 120,000 sedans over faulty brake sensors"}
-    late = engine.search(query, filters=Filters(since=datetime(2024, 6, 1, tzinfo=timezone.utc)), group_by_article=True)
+    late = engine.search(query, filters=Filters(since=datetime(2024, 6, 1, tzinfo=UTC)), group_by_article=True)
     assert {p.source for p in late} == {"AP"}
     reuters = engine.search(query, filters=Filters(sources=["reuters"]), group_by_article=True)
     assert {p.source for p in reuters} == {"Reuters"} and len(reuters) == 2
-    as_of = engine.search(query, filters=Filters(as_of=datetime(2024, 3, 10, tzinfo=timezone.utc)), group_by_article=True)
-    assert all(p.published <= datetime(2024, 3, 10, tzinfo=timezone.utc) for p in as_of)
+    as_of = engine.search(query, filters=Filters(as_of=datetime(2024, 3, 10, tzinfo=UTC)), group_by_article=True)
+    assert all(p.published <= datetime(2024, 3, 10, tzinfo=UTC) for p in as_of)
 
 
 def test_reingest_skips_update_replaces_delete_removes(engine: Engine, tmp_path):
@@ -54,8 +54,10 @@ def test_reingest_skips_update_replaces_delete_removes(engine: Engine, tmp_path)
 
     lines = corpus.read_text().splitlines()
     record = json.loads(lines[2])
-    record["text"] = ("Northwind Airlines cancelled its order for jets from Skyward Aerospace on Friday, citing delays. "
-                      "The airline will lease used aircraft instead while it reviews its fleet plans for the decade.")
+    record["text"] = (
+        "Northwind Airlines cancelled its order for jets from Skyward Aerospace on Friday, citing delays. "
+        "The airline will lease used aircraft instead while it reviews its fleet plans for the decade."
+    )
     corpus.write_text("\n".join([*lines[:2], json.dumps(record)]) + "\n")
     updated = engine.ingest_paths([corpus])
     assert (updated.updated, updated.skipped) == (1, 2)

@@ -1,11 +1,12 @@
-from datetime import datetime, timezone
+from itertools import pairwise
+from datetime import UTC, datetime
 
 from ingest.chunk import chunk_article, sentence_spans
 from rag.types import Article
 
 
 def _article(text):
-    return Article(id="a1", text=text, ingested_at=datetime.now(timezone.utc))
+    return Article(id="a1", text=text, ingested_at=datetime.now(UTC))
 
 
 def _count(texts):
@@ -24,11 +25,11 @@ def test_chunks_are_verbatim_sentence_aligned_with_overlap():
     chunks = chunk_article(_article(text), _count, chunk_tokens=50, overlap_tokens=12)
     assert len(chunks) > 3
     for i, c in enumerate(chunks):
-        assert c.text == text[c.start:c.end]
+        assert c.text == text[c.start : c.end]
         assert c.id == f"a1:{i}" and c.index == i
         assert c.text.startswith("Sentence number") and c.text.endswith("detail here.")
-        assert sum(_count([s]) [0] for s in [c.text]) <= 50
-    assert all(later.start < earlier.end for earlier, later in zip(chunks, chunks[1:]))  # overlap
+        assert sum(_count([s])[0] for s in [c.text]) <= 50
+    assert all(later.start < earlier.end for earlier, later in pairwise(chunks))  # overlap
     assert chunks[-1].end == len(text)
 
 
@@ -36,7 +37,7 @@ def test_overlong_sentence_is_split_at_words():
     text = " ".join(f"w{i}" for i in range(130)) + "."
     chunks = chunk_article(_article(text), _count, chunk_tokens=50, overlap_tokens=0)
     assert len(chunks) == 3
-    assert all(c.text == text[c.start:c.end] and len(c.text.split()) <= 50 for c in chunks)
+    assert all(c.text == text[c.start : c.end] and len(c.text.split()) <= 50 for c in chunks)
 
 
 def test_empty_text_gives_no_chunks():

@@ -8,7 +8,9 @@ def test_canonical_url_drops_tracking_fragment_and_case():
 
 
 def test_article_id_is_stable_and_url_based():
-    assert article_id("https://example.com/a?utm_medium=rss", None, None, "x") == article_id("https://EXAMPLE.com/a/", "S", "T", "y")
+    assert article_id("https://example.com/a?utm_medium=rss", None, None, "x") == article_id(
+        "https://EXAMPLE.com/a/", "S", "T", "y"
+    )
     assert article_id(None, "S", "T", "text") == article_id(None, "S", "T", "text")
     assert article_id(None, "S", "T", "text") != article_id(None, "S", "T", "text2")
     assert content_hash("t", "a") != content_hash("t", "b")

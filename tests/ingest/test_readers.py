@@ -1,5 +1,5 @@
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from ingest.pipeline import build_article
 from ingest.readers import Failure, RawDocument, read_file
@@ -12,9 +12,15 @@ def _read(path, max_bytes=10_000_000):
 
 
 def test_realtimeqa_style_records(tmp_path):
-    record = {"doc_id": "x", "url": "https://www.cnn.com/2022/06/12/media/a/index.html", "title": "None",
-              "text": "New York CNN —\n\n" + "Squid Game is officially coming back for a second season, Netflix said. " * 3,
-              "publish_date": "2022/06/12", "authors": "['Ramishah Maruf', 'Jane Roe']", "origin": "gold"}
+    record = {
+        "doc_id": "x",
+        "url": "https://www.cnn.com/2022/06/12/media/a/index.html",
+        "title": "None",
+        "text": "New York CNN —\n\n" + "Squid Game is officially coming back for a second season, Netflix said. " * 3,
+        "publish_date": "2022/06/12",
+        "authors": "['Ramishah Maruf', 'Jane Roe']",
+        "origin": "gold",
+    }
     path = tmp_path / "corpus.json"
     path.write_text(json.dumps([record]))
     [doc] = _read(path)
@@ -22,7 +28,7 @@ def test_realtimeqa_style_records(tmp_path):
     assert doc.title is None
     assert doc.authors == ["Ramishah Maruf", "Jane Roe"]
     article = build_article(doc, Settings(data_dir=tmp_path))
-    assert article.published == datetime(2022, 6, 12, tzinfo=timezone.utc)
+    assert article.published == datetime(2022, 6, 12, tzinfo=UTC)
     assert article.url == record["url"]
 
 
@@ -58,7 +64,9 @@ def test_html_extracted_with_metadata(tmp_path):
 
 def test_latin1_file_is_decoded(tmp_path):
     path = tmp_path / "latin.txt"
-    path.write_bytes("Le café de la gare a rouvert ses portes après des années de travaux, disent les habitants.".encode("latin-1"))
+    path.write_bytes(
+        "Le café de la gare a rouvert ses portes après des années de travaux, disent les habitants.".encode("latin-1")
+    )
     [doc] = _read(path)
     assert "café" in doc.text
 

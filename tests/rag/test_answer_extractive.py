@@ -27,8 +27,16 @@ class BagOfWordsEmbedder:
 
 
 def _passage(text, start=0, article="a1", index=0, title="T"):
-    return Passage(chunk_id=f"{article}:{index}", article_id=article, index=index, text=text, start=start,
-                   end=start + len(text), title=title, source="Wire")
+    return Passage(
+        chunk_id=f"{article}:{index}",
+        article_id=article,
+        index=index,
+        text=text,
+        start=start,
+        end=start + len(text),
+        title=title,
+        source="Wire",
+    )
 
 
 def test_question_cues():
@@ -61,7 +69,9 @@ def test_overlapping_chunks_yield_each_sentence_once():
 
 def test_answer_cites_verbatim_sentences_and_abstains_on_weak_evidence():
     answerer = ExtractiveAnswerer(BagOfWordsEmbedder(), Settings(abstain_threshold=0.3))
-    passage = _passage("The council approved the ferry terminal plan on Monday. Weather was mild in the region all week.")
+    passage = _passage(
+        "The council approved the ferry terminal plan on Monday. Weather was mild in the region all week."
+    )
     answer = answerer.answer("When did the council approve the ferry terminal plan?", [passage])
     assert not answer.abstained
     assert answer.answer == "The council approved the ferry terminal plan on Monday. [1]"
