@@ -17,10 +17,12 @@ Extracted text is data: it is stored and quoted, never interpreted as instructio
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import json
 import re
 import socket
+import ssl
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -42,6 +44,7 @@ FEED_TYPES = frozenset(
     {"application/rss+xml", "application/atom+xml", "application/rdf+xml", "application/xml", "text/xml"}
 )
 _CHUNK = 64 * 1024
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
 
 class FetchError(ArticleRejected):
@@ -122,13 +125,18 @@ class _GuardedBackend(httpcore.SyncBackend):
         raise error or httpcore.ConnectError(f"no address for {host}")
 
 
+@functools.lru_cache(maxsize=1)
+def _ssl_context() -> ssl.SSLContext:
+    return httpx.create_ssl_context()  # loading the CA bundle takes a while: once per process
+
+
 class _GuardedTransport(httpx.HTTPTransport):
     """httpx's transport with the connection pool swapped for one using :class:`_GuardedBackend`."""
 
     def __init__(self, allow_private: bool) -> None:
         super().__init__(trust_env=False)
         self._pool = httpcore.ConnectionPool(
-            ssl_context=httpx.create_ssl_context(),
+            ssl_context=_ssl_context(),
             max_connections=10,
             network_backend=_GuardedBackend(allow_private),
         )
@@ -252,7 +260,7 @@ def _get_once(
 ) -> Fetched | str:
     """One GET: the Fetched resource, or the absolute URL a redirect points to."""
     with client.stream("GET", url, headers=headers) as resp:
-        if resp.is_redirect:
+        if resp.status_code in _REDIRECTS:
             location = resp.headers.get("location")
             if not location:
                 raise FetchError(url, f"HTTP {resp.status_code} redirect without a Location header")

@@ -61,6 +61,8 @@ def _published(entry: Any) -> datetime | None:
 
 def _entry(entry: Any) -> FeedEntry | None:
     link = (entry.get("link") or "").strip() or None
+    if link and not re.match(r"(?i)^https?://", link):
+        link = None  # e.g. feedparser's link from a non-URL <guid>: nothing to fetch
     title = (entry.get("title") or "").strip() or None
     content = None
     for item in entry.get("content") or []:
