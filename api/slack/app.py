@@ -86,7 +86,8 @@ class SlackBot:
         reply = client.conversations_replies(channel=channel, ts=thread_ts, limit=HISTORY_LIMIT,
                                              include_all_metadata=True)
         history: list[ChatMessage] = []
-        for message in reply.get("messages", []):
+        messages: list[dict[str, Any]] = reply.get("messages") or []
+        for message in messages:
             if float(message.get("ts", "0")) >= float(until_ts):
                 continue
             if self.is_own(message, bot_user_id, bot_id):
@@ -106,7 +107,8 @@ class SlackBot:
                       bot_id: str | None) -> bool:
         """Whether this bot has posted in the thread (so a reply there is a follow-up for it)."""
         reply = client.conversations_replies(channel=channel, ts=thread_ts, limit=HISTORY_LIMIT)
-        return any(self.is_own(m, bot_user_id, bot_id) for m in reply.get("messages", []))
+        messages: list[dict[str, Any]] = reply.get("messages") or []
+        return any(self.is_own(m, bot_user_id, bot_id) for m in messages)
 
     # ---- answering ------------------------------------------------------------------------------
     def compute(self, messages: list[ChatMessage], on_progress: Callable[[str], None] | None = None

@@ -33,10 +33,10 @@ def slack_settings(base: Settings, fake: FakeSlack, **extra: Any) -> Settings:
 class BotServer:
     """``create_slack_app`` served by uvicorn on a free 127.0.0.1 port in a thread of the test process."""
 
-    def __init__(self, settings: Settings, engine: Engine, **kwargs: Any) -> None:
+    def __init__(self, settings: Settings, engine: Engine, app: Any = None, **kwargs: Any) -> None:
         self.port = free_port()
         self.settings = settings
-        self.app = create_slack_app(settings, engine, **kwargs)
+        self.app = app or create_slack_app(settings, engine, **kwargs)
         self.server = uvicorn.Server(uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning"))
         self.thread = threading.Thread(target=self.server.run, daemon=True)
         self.thread.start()
