@@ -4,7 +4,7 @@ STAMP := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: setup run test lint bench clean
+.PHONY: setup run test lint bench clean browser
 
 setup: $(STAMP)
 
@@ -18,8 +18,13 @@ $(STAMP): pyproject.toml
 
 run: setup
 	$(VENV)/bin/newsqa demo
+	$(VENV)/bin/newsqa serve
 
-test: setup
+# Debian's chromium for the web page's browser test (Playwright drives it; never `playwright install`).
+browser:
+	test -x /usr/bin/chromium || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver)
+
+test: setup browser
 	$(VENV)/bin/pytest -q
 
 lint: setup
