@@ -4,7 +4,7 @@ STAMP := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: setup run test lint bench clean browser
+.PHONY: setup run test lint bench clean browser eval
 
 setup: $(STAMP)
 
@@ -34,6 +34,12 @@ lint: setup
 # Benchmarks over ../shared/data (the RealTime QA corpus is embedded once into .newsqa-bench/, ~15 min).
 bench: setup
 	cd benchmarks && ../$(PY) retrieval.py && ../$(PY) answers.py && ../$(PY) latency.py && ../$(PY) ingest_throughput.py
+
+# The big eval sets (not part of `make test`, which gates the sample set); reports in .newsqa/eval-reports/.
+eval: setup
+	$(VENV)/bin/newsqa eval realtimeqa
+	$(VENV)/bin/newsqa eval multihop
+	$(VENV)/bin/newsqa eval multihop --gold-context --report .newsqa/eval-reports/multihop-gold-context
 
 clean:
 	rm -rf $(VENV) .newsqa

@@ -13,7 +13,7 @@ from evals import metrics as m
 from evals.runner import RunResult
 from rag.errors import InputError
 
-LOWER_IS_BETTER = {"false_abstention_rate", "latency_p50_ms", "latency_p95_ms", "abstained"}
+LOWER_IS_BETTER = {"false_abstention_rate", "latency_p50_ms", "latency_p95_ms"}
 DEFAULT_TOLERANCE = 0.05  # absolute, for rates in [0, 1]; latency is not gated unless a tolerance is given
 PER_TYPE_COLUMNS = ("n", "correct", "abstained", "hits@10", "mrr@10", "citation_precision", "citation_recall",
                     "latency_p50_ms")
@@ -99,8 +99,8 @@ def load_baseline(path: Path) -> dict[str, Any]:
 
 def compare(summary: dict[str, Any], baseline: dict[str, Any]) -> list[Diff]:
     """Every numeric metric of either summary, with its delta; a metric regresses when it moved in the bad
-    direction by more than its tolerance (``baseline["tolerances"]``, default 0.05 absolute; latencies only
-    when the baseline gives a tolerance for them)."""
+    direction by more than its tolerance (``baseline["tolerances"]``, default 0.05 absolute; latencies and the
+    abstention rate only when the baseline gives a tolerance for them)."""
     base = baseline["summary"]
     tolerances = baseline.get("tolerances", {})
     diffs = []
@@ -110,7 +110,8 @@ def compare(summary: dict[str, Any], baseline: dict[str, Any]) -> list[Diff]:
             continue
         if not isinstance(b, int | float) and not isinstance(c, int | float):
             continue
-        tol = tolerances.get(k, None if k.startswith("latency") else DEFAULT_TOLERANCE)
+        informational = k.startswith("latency") or k == "abstained"  # not better or worse by themselves
+        tol = tolerances.get(k, None if informational else DEFAULT_TOLERANCE)
         delta = None if b is None or c is None else round(c - b, 4)
         worse = delta is not None and (delta > 0 if k in LOWER_IS_BETTER else delta < 0)
         regressed = bool(tol is not None and worse and delta is not None and abs(delta) > tol)
