@@ -87,7 +87,7 @@ def _start_feed_poller(runtime: Runtime):  # type: ignore[no-untyped-def]
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
     """The app over ``engine`` (built from ``settings`` if not given). Warm-up runs in the lifespan."""
-    settings = settings or (engine.settings if engine else Settings())
+    settings = settings or (engine.settings if engine else Settings())  # type: ignore[call-arg]
     runtime = Runtime(settings, engine or Engine(settings))
 
     @asynccontextmanager
@@ -117,4 +117,4 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
 
 def app_factory() -> FastAPI:
     """For ``uvicorn --factory api.http.app:app_factory`` (and ``newsqa serve --workers N``): settings from env."""
-    return create_app(Settings())
+    return create_app(Settings())  # type: ignore[call-arg]

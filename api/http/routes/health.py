@@ -26,8 +26,9 @@ async def healthz() -> Health:
 )
 async def readyz(runtime: RuntimeDep) -> JSONResponse:
     if not runtime.ready:
-        state = "unavailable" if runtime.startup_error else "starting"
-        return JSONResponse(Ready(status=state, detail=runtime.startup_error).model_dump(), status_code=503)
+        ready = Ready(status="unavailable", detail=runtime.startup_error) if runtime.startup_error else Ready(
+            status="starting", detail="loading the model and opening the store")
+        return JSONResponse(ready.model_dump(), status_code=503)
     try:
         # Not through the engine limiter: readiness must answer even when every engine slot is busy.
         with anyio.fail_after(_READY_TIMEOUT_S):
@@ -35,7 +36,7 @@ async def readyz(runtime: RuntimeDep) -> JSONResponse:
     except Exception as exc:  # any store failure means "not ready"; the message says which
         detail = "store did not answer in time" if isinstance(exc, TimeoutError) else f"store unreachable: {exc}"
         return JSONResponse(Ready(status="unavailable", detail=detail).model_dump(), status_code=503)
-    return JSONResponse(Ready(status="ready", **counts).model_dump())
+    return JSONResponse(Ready(status="ready", articles=counts["articles"], chunks=counts["chunks"]).model_dump())
 
 
 @router.get("/metrics", summary="Prometheus metrics", response_class=Response,
