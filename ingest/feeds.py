@@ -16,7 +16,7 @@ import logging
 import random
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -134,7 +134,7 @@ class FeedRegistry:
 
     def record_success(
         self, url: str, fetched_validators: tuple[str | None, str | None] | None, title: str | None,
-        new_keys: list[str], ingested: int, partial: int,
+        new_keys: Sequence[str], ingested: int, partial: int,
     ) -> None:
         """A poll that worked: validators (None for a 304: keep the old ones), entries now seen, counters."""
         key, now = canonical_url(url), _now()

@@ -448,7 +448,7 @@ def extract_article(markup: str, url: str, origin: str | None = None) -> RawDocu
         markup, url=url, with_metadata=True, include_comments=False, include_tables=False, favor_precision=True,
         date_extraction_params={"extensive_search": False, "original_date": True},
     )
-    if doc is None or not (doc.text or "").strip():
+    if doc is None or isinstance(doc, dict) or not (doc.text or "").strip():
         raise ArticleRejected(f"{origin}: no article text found in the page")
     page = _read_markup(markup)
     m = page.metas
@@ -482,12 +482,12 @@ def extract_article(markup: str, url: str, origin: str | None = None) -> RawDocu
                 break
     published, published_from = _published(page, markup, url)
     provenance = {"text": "trafilatura", "url": url_from}
-    for name, where in (("title", title_from), ("authors", authors_from), ("source", source_from),
+    for name, found in (("title", title_from), ("authors", authors_from), ("source", source_from),
                         ("published", published_from)):
-        if where:
-            provenance[name] = where
+        if found:
+            provenance[name] = found
     return RawDocument(
-        text=doc.text, origin=origin, title=title, source=source, authors=list(authors or []),
+        text=doc.text or "", origin=origin, title=title, source=source, authors=list(authors or []),
         published=published, url=canonical, provenance=provenance,
     )
 
