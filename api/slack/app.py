@@ -23,6 +23,7 @@ from slack_bolt import App, BoltResponse
 from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from starlette.concurrency import run_in_threadpool
 
 from api.slack import render
@@ -148,7 +149,10 @@ class SlackBot:
         channel = placeholder.get("channel", where.channel)
 
         def progress(text: str) -> None:
-            client.chat_update(channel=channel, ts=ts, **render.progress(text).payload())
+            try:  # best effort: a skipped progress update must not lose the answer
+                client.chat_update(channel=channel, ts=ts, **render.progress(text).payload())
+            except SlackApiError as err:
+                log.warning("progress update skipped: %s", err.response.get("error"))
 
         try:
             question, answer, passages = self.compute(messages, on_progress=progress)
@@ -301,6 +305,7 @@ def build_app(settings: Settings, engine: Engine, *, socket_mode: bool = False,
         raise ConfigError("the Slack bot needs NEWSQA_SLACK_SIGNING_SECRET (Basic Information > Signing Secret)")
     bot = SlackBot(engine, feedback or FeedbackStore.for_data_dir(settings.data_dir), update_interval_s)
     client = WebClient(token=settings.slack_bot_token, base_url=_api_url(settings))
+    client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=2))  # waits Retry-After on 429
     app = App(
         client=client,  # carries the bot token and the Web API base URL (a local fake in tests)
         signing_secret=settings.slack_signing_secret or "",

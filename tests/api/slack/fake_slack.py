@@ -52,6 +52,7 @@ class FakeSlack:
     hooks: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     messages: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     socket_url: str | None = None  # what apps.connections.open hands out
+    rate_limit_once: set[str] = field(default_factory=set)  # methods answered once with 429 + Retry-After
     _ts: Any = field(default_factory=lambda: itertools.count(1))
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -148,6 +149,10 @@ class FakeSlack:
             token = request.headers.get("authorization", "").removeprefix("Bearer ") or params.pop("token", "")
             with self._lock:
                 self.calls.append(Call(method, params))
+            if method in self.rate_limit_once:
+                self.rate_limit_once.discard(method)
+                return JSONResponse({"ok": False, "error": "ratelimited"}, status_code=429,
+                                    headers={"Retry-After": "1"})
             wanted = APP_TOKEN if method == "apps.connections.open" else BOT_TOKEN
             if token != wanted:
                 return JSONResponse({"ok": False, "error": "invalid_auth"})

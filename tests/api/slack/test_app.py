@@ -75,6 +75,15 @@ def test_mention_answers_in_thread_updating_the_placeholder(bot_server: BotServe
     assert "*Sources*" in sources and "Tom’s Hardware" in sources and render.ACTION_HELPFUL in sources
 
 
+def test_rate_limited_update_is_retried_after_the_wait(bot_server: BotServer, fake_slack: FakeSlack) -> None:
+    fake_slack.rate_limit_once.add("chat.update")
+    bot_server.post(*json_request(event_body(mention(fake_slack, "C_429", QUESTION))))
+    attempts = fake_slack.wait_for(lambda: len(fake_slack.calls_to("chat.update", channel="C_429")) == 2
+                                   and fake_slack.calls_to("chat.update", channel="C_429"))
+    assert attempts[0] == attempts[1] and "Dell" in attempts[1]["text"]  # the same update, again after Retry-After
+    assert fake_slack.messages["C_429"][-1]["text"] == attempts[1]["text"]  # and this time it landed
+
+
 def test_thread_follow_up_uses_the_thread_as_history(bot_server: BotServer, fake_slack: FakeSlack) -> None:
     first = mention(fake_slack, "C_THREAD", QUESTION)
     bot_server.post(*json_request(event_body(first)))
