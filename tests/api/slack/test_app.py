@@ -268,3 +268,28 @@ def test_streamed_answer_updates_the_message_progressively_at_a_limited_rate(
         assert partial[0]["blocks"][0]["text"]["text"].endswith(" …")
     finally:
         server.stop()
+
+
+def test_empty_slash_command_gets_usage(bot_server: BotServer, fake_slack: FakeSlack) -> None:
+    response = bot_server.post(*form_request(command_fields("  ", "C_HELP", fake_slack.hook_url("help"))))
+    assert response.status_code == 200 and response.json()["text"].startswith("Ask /newsqa a question")
+    time.sleep(0.5)
+    assert fake_slack.hooks_to("help") == []
+
+
+def test_dm_thread_follow_up_recovers_the_question_from_the_answers_metadata(
+        bot_server: BotServer, fake_slack: FakeSlack) -> None:
+    dm = fake_slack.add_message("D_THREAD", QUESTION)
+    event = {"type": "message", "channel_type": "im", "user": "U_ALICE", "text": QUESTION, "ts": dm["ts"],
+             "channel": "D_THREAD", "event_ts": dm["ts"]}
+    bot_server.post(*json_request(event_body(event)))
+    first = final_update(fake_slack, "D_THREAD")
+    # the user opens a thread on the bot's answer (a top-level DM message): the question is not in that thread
+    follow = fake_slack.add_message("D_THREAD", "and who loses?", thread_ts=first["ts"])
+    reply = {"type": "message", "channel_type": "im", "user": "U_ALICE", "text": follow["text"], "ts": follow["ts"],
+             "thread_ts": first["ts"], "channel": "D_THREAD", "event_ts": follow["ts"]}
+    bot_server.post(*json_request(event_body(reply)))
+    second = fake_slack.wait_for(lambda: [u for u in fake_slack.calls_to("chat.update", channel="D_THREAD")
+                                          if u.get("metadata") and u["ts"] != first["ts"]])[-1]
+    assert "Supermicro" in second["metadata"]["event_payload"]["question"]
+    assert fake_slack.calls_to("chat.postMessage", channel="D_THREAD")[-1]["thread_ts"] == first["ts"]
