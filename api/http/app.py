@@ -6,6 +6,7 @@
 - ``routes/openai.py``   ``/v1/chat/completions``, ``/v1/models`` (OpenAI-compatible)
 - ``routes/articles.py`` ``/v1/articles`` (add, list, get, delete)
 - ``routes/health.py``   ``/healthz``, ``/readyz``, ``/metrics``
+- ``routes/feeds.py``    ``/v1/feeds`` (feed state; the feeds themselves are polled in the background here)
 - ``routes/web.py``      ``/`` (the chat page, ``api/web/index.html``)
 
 Hooks for other ways in (see :func:`extra_routers`): the Slack bot's ``POST /slack/events`` is mounted
@@ -17,7 +18,6 @@ requests itself, so that router is not behind the ``/v1`` API keys.
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -29,7 +29,7 @@ from api.http import errors
 from api.http.deps import Runtime, require_api_key
 from api.http.limits import BodySizeLimit
 from api.http.metrics import MetricsMiddleware
-from api.http.routes import answers, articles, health, openai, web
+from api.http.routes import answers, articles, feeds, health, openai, web
 from rag.engine import Engine
 from rag.errors import NewsqaError
 from rag.settings import Settings
@@ -44,11 +44,8 @@ Every `/v1` call needs `Authorization: Bearer <key>` when `NEWSQA_API_KEYS` is s
 
 
 def v1_routers() -> list[APIRouter]:
-    """The API-key-protected ``/v1`` routers, the feeds router included when its module is in the tree."""
-    routers = [answers.router, openai.router, articles.router]
-    if importlib.util.find_spec("api.http.routes.feeds") is not None:
-        routers.append(importlib.import_module("api.http.routes.feeds").router)
-    return routers
+    """The API-key-protected ``/v1`` routers."""
+    return [answers.router, openai.router, articles.router, feeds.router]
 
 
 def extra_routers(settings: Settings) -> list[APIRouter]:
@@ -94,9 +91,11 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await _start(runtime)
         poller = _start_feed_poller(runtime)  # web ingest: registered feeds, every NEWSQA_FEED_INTERVAL
-        yield
-        if poller is not None:
-            await anyio.to_thread.run_sync(poller.stop)
+        try:
+            yield
+        finally:
+            if poller is not None:
+                await anyio.to_thread.run_sync(poller.stop)
 
     app = FastAPI(
         title="newsqa",

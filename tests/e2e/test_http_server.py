@@ -5,7 +5,6 @@ API keys are on for this server (auth-off is covered in process, tests/api/http/
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import shutil
 import threading
@@ -167,7 +166,6 @@ class _Page(BaseHTTPRequestHandler):
         pass
 
 
-@pytest.mark.skipif(importlib.util.find_spec("ingest.web") is None, reason="web ingest (ingest/web.py) not built")
 def test_url_ingest(http: httpx.Client) -> None:
     page = ThreadingHTTPServer(("127.0.0.1", 0), _Page)
     threading.Thread(target=page.serve_forever, daemon=True).start()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
@@ -13,22 +11,14 @@ from api.http.schemas import ERROR_RESPONSES, ArticleIn, ArticlePage, ArticleSum
 from ingest.dedup import text_hash
 from ingest.pipeline import build_article
 from ingest.readers import RawDocument
+from ingest.web import fetch_article
 from rag.dates import parse_date
 from rag.engine import Engine
 from rag.errors import InputError
-from rag.settings import Settings
 from rag.store import build_where
 from rag.types import Article
 
 router = APIRouter(prefix="/v1/articles", tags=["articles"], responses=ERROR_RESPONSES)
-
-
-def fetch_url(url: str, settings: Settings) -> RawDocument:
-    """The page at ``url`` as a raw document, through ``ingest.web`` (the web-ingest module) when it exists."""
-    if importlib.util.find_spec("ingest.web") is None:
-        raise InputError("URL ingest is not available yet on this server; post the article's `text` instead")
-    web = importlib.import_module("ingest.web")
-    return web.fetch_article(url, settings)  # type: ignore[no-any-return]
 
 
 def ingest_one(engine: Engine, raw: RawDocument) -> IngestResult:
@@ -57,7 +47,7 @@ async def add_article(body: ArticleIn, engine: EngineDep, runtime: RuntimeDep, r
     201 for a new article, 200 for an update (same id, changed content) or a duplicate (same text)."""
     if body.text is None:
         assert body.url is not None  # the schema requires text or url
-        raw = await runtime.run(fetch_url, body.url, runtime.settings)
+        raw = await runtime.run(fetch_article, body.url, runtime.settings)  # SSRF-guarded, size/time-capped
     else:
         raw = RawDocument(text=body.text, origin=body.url or "POST /v1/articles", title=body.title,
                           source=body.source, authors=body.authors, published=body.published, url=body.url)
