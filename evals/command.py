@@ -70,12 +70,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
                 tasks[stage] = bar.add_task("ingesting corpus" if stage == "ingest" else "asking", total=total)
             bar.update(tasks[stage], completed=done, total=total)
 
-        engine = None if args.gold_context and store is None else prepare_engine(
-            settings, evalset, existing_store=store, progress=progress)
-        if engine is None:  # gold context: no corpus needed, only the answerer
-            from rag.engine import Engine
-
-            engine = Engine(settings)
+        # Gold-context runs use the set's store too: the answerer's term weights (idf) come from its corpus.
+        engine = prepare_engine(settings, evalset, existing_store=store, progress=progress)
         options = RunOptions(gold_context=args.gold_context, llm_judges=args.llm_judges, progress=progress)
         result = Runner(engine, options=options).run(evalset)
 
