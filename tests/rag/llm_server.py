@@ -59,7 +59,7 @@ class FakeLLM:
         self.requests: list[dict[str, Any]] = []
         self.chunk_chars = chunk_chars
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server = _QuietServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
@@ -138,6 +138,11 @@ class FakeLLM:
                 self._chunk(b"")
 
         return Handler
+
+
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that gave up (timeout test) or a stream cut on purpose is expected here, not an error."""
 
 
 def _sse(payload: dict[str, Any]) -> bytes:
