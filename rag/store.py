@@ -123,9 +123,16 @@ class ChromaStore:
     """Articles and chunks in Chroma, embedded or behind a Chroma server (``NEWSQA_CHROMA_URL``)."""
 
     def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._chunks_name = f"{settings.collection}_chunks"
+        self._known_generation: str | None = None
+        self._open()
+
+    def _open(self) -> None:
         import chromadb
         from chromadb.config import Settings as ChromaSettings
 
+        settings = self._settings
         chroma_settings = ChromaSettings(anonymized_telemetry=False)
         try:
             if settings.chroma_url:
@@ -140,22 +147,42 @@ class ChromaStore:
             else:
                 settings.chroma_path.mkdir(parents=True, exist_ok=True)
                 self.client = chromadb.PersistentClient(path=str(settings.chroma_path), settings=chroma_settings)
+            space = {"hnsw": {"space": "cosine"}}
+            self.chunks = self.client.get_or_create_collection(self._chunks_name, configuration=space)  # type: ignore[arg-type]
+            self.articles = self.client.get_or_create_collection(
+                f"{settings.collection}_articles",
+                configuration=space,  # type: ignore[arg-type]
+            )
         except Exception as exc:  # chroma raises a zoo of exception types; the user needs one line
             where = settings.chroma_url or settings.chroma_path
             raise StoreUnavailable(f"cannot open the Chroma store at {where}: {exc}") from exc
-        space = {"hnsw": {"space": "cosine"}}
-        self.chunks = self.client.get_or_create_collection(f"{settings.collection}_chunks", configuration=space)  # type: ignore[arg-type]
-        self.articles = self.client.get_or_create_collection(f"{settings.collection}_articles", configuration=space)  # type: ignore[arg-type]
-        self._chunks_name = f"{settings.collection}_chunks"
+
+    def _reopen(self) -> None:
+        """Reload the embedded store from disk: its in-memory vector index does not see other processes' writes."""
+        if self._settings.chroma_url:
+            return
+        close = getattr(self.client, "close", None)
+        if close:
+            close()
+        self._open()
 
     # ---- generation token -------------------------------------------------------------------------
     def generation(self) -> str:
-        """Token that changes on every write, read fresh from the store (other processes write too)."""
+        """Token that changes on every write, read fresh from the store (other processes write too).
+
+        When it changed behind this process's back, the embedded client is reopened so dense search sees
+        the new vectors as well."""
         meta = self.client.get_collection(self._chunks_name).metadata or {}
-        return str(meta.get("generation", "empty"))
+        token = str(meta.get("generation", "empty"))
+        if self._known_generation is not None and token != self._known_generation:
+            self._reopen()
+        self._known_generation = token
+        return token
 
     def bump_generation(self) -> None:
-        self.chunks.modify(metadata={"generation": uuid.uuid4().hex})
+        token = uuid.uuid4().hex
+        self.chunks.modify(metadata={"generation": token})
+        self._known_generation = token
 
     # ---- writes -----------------------------------------------------------------------------------
     def committed_hash(self, article_id: str) -> str | None:
@@ -262,9 +289,16 @@ class ChromaStore:
         count = self.chunks.count()
         if count == 0:
             return []
-        res = self.chunks.query(
-            query_embeddings=[vector.tolist()], n_results=min(n, count), where=where, include=["distances"]
-        )
+        for attempt in (1, 2):
+            try:
+                res = self.chunks.query(
+                    query_embeddings=[vector.tolist()], n_results=min(n, count), where=where, include=["distances"]
+                )
+                break
+            except Exception as exc:  # a stale in-memory index after a concurrent write: reload once
+                if attempt == 2:
+                    raise StoreUnavailable(f"dense search failed: {exc}") from exc
+                self._reopen()
         return [(cid, 1.0 - float(d)) for cid, d in zip(res["ids"][0], (res["distances"] or [[]])[0], strict=True)]
 
     def get_article(self, article_id: str) -> Article:

@@ -158,3 +158,15 @@ def test_unreachable_chroma_server_is_one_line(tmp_path):
     out = run(["stats"], cli_env(tmp_path / "data", NEWSQA_CHROMA_URL=f"http://127.0.0.1:{_free_port()}"))
     assert out.returncode != 0 and out.stderr.startswith("error: cannot open the Chroma store at http://127.0.0.1:")
     assert len(out.stderr.strip().splitlines()) == 1
+
+
+def test_a_second_process_sees_the_first_ones_ingest(tmp_path, embedder):
+    data_dir = tmp_path / "data"
+    reader = Engine(Settings(data_dir=data_dir), embedder=embedder)
+    reader.ingest_paths([SEED])
+    assert reader.search("Supermicro xAI Dell")  # dense index and BM25 cache now loaded in this process
+    out = run(["ingest", str(FIXTURES / "aggregator_page.txt")], cli_env(data_dir))
+    assert out.returncode == 0, out.stderr
+    hits = reader.search("Harbor City ferry terminal rebuild plan", k=3)
+    assert hits[0].title.startswith("Harbor City approves")
+    assert hits[0].dense is not None and hits[0].bm25 is not None  # both indexes caught up
