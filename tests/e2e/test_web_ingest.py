@@ -111,3 +111,17 @@ def test_http_feeds_and_post_url(site: Site, tmp_path: Path, embedder) -> None: 
         assert 400 <= refused.status_code < 500 and "loopback" in refused.text
         assert client.post("/v1/articles", json={"url": "file:///etc/passwd"}).status_code in range(400, 500)
     assert site.hits["/news/harbor-market"] == hits  # refused before connecting
+
+
+def test_app_lifespan_runs_the_feed_poller(tmp_path: Path, embedder) -> None:  # type: ignore[no-untyped-def]
+    import threading
+
+    def pollers() -> list[threading.Thread]:
+        return [t for t in threading.enumerate() if t.name == "newsqa-feed-poller" and t.is_alive()]
+
+    before = len(pollers())
+    settings = Settings(data_dir=tmp_path / "data", feed_interval=3600)
+    with TestClient(create_app(settings, Engine(settings, embedder=embedder))) as client:
+        assert client.get("/v1/feeds").json() == []
+        assert len(pollers()) == before + 1  # started by the lifespan once the engine is ready
+    assert len(pollers()) == before  # and stopped at shutdown
