@@ -133,3 +133,18 @@ def test_multihop_loader_builds_fact_mini_articles():
 def test_eval_item_keeps_unknown_keys():
     item = EvalItem.model_validate({"id": "x", "question": "Q?", "related_id": "r1"})
     assert item.model_extra == {"related_id": "r1"}
+
+
+@needs_shared
+def test_realtimeqa_unanswerable_checks_still_hold():
+    """Each unanswerable question records the keyword search that showed the corpus lacks its answer: a
+    pattern searched in the articles matching a topic, with the number of matches a reviewer read and found
+    not to answer it (0 for most). The corpus must still give exactly those matches."""
+    import re
+
+    corpus = json.loads((SHARED_DATA / "realtimeqa" / "corpus.json").read_text())
+    docs = [f"{d.get('title') or ''}\n{d.get('text') or ''}" for d in corpus]
+    for item in load_jsonl(DATA / "realtimeqa_unanswerable.jsonl"):
+        check = item.model_extra["check"]
+        found = sum(len(re.findall(check["pattern"], t, re.I)) for t in docs if re.search(check["topic"], t, re.I))
+        assert found == check["reviewed_hits"], item.id
