@@ -25,6 +25,8 @@ import socket
 import ssl
 import time
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FuturesTimeout
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -84,10 +86,17 @@ def blocked_reason(address: str) -> str | None:
     return None if ip.is_global else "non-public"
 
 
-def resolve(host: str, port: int) -> list[str]:
-    """Every address ``host`` resolves to (an IP literal resolves to itself)."""
+_RESOLVER = ThreadPoolExecutor(max_workers=4, thread_name_prefix="newsqa-dns")
+
+
+def resolve(host: str, port: int, timeout: float | None = None) -> list[str]:
+    """Every address ``host`` resolves to (an IP literal resolves to itself), within ``timeout`` seconds."""
+    # getaddrinfo has no timeout of its own: run it on a worker so a dead resolver cannot hang a fetch.
+    job = _RESOLVER.submit(socket.getaddrinfo, host, port, type=socket.SOCK_STREAM)
     try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        infos = job.result(timeout=timeout)
+    except FuturesTimeout:
+        raise httpcore.ConnectTimeout(f"resolving host {host!r} took longer than {timeout:g} s") from None
     except (socket.gaierror, UnicodeError) as exc:
         raise httpcore.ConnectError(f"cannot resolve host {host!r}: {exc}") from exc
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
@@ -107,7 +116,7 @@ class _GuardedBackend(httpcore.SyncBackend):
         local_address: str | None = None,
         socket_options: Iterable[Any] | None = None,
     ) -> httpcore.NetworkStream:
-        addresses = resolve(host, port)
+        addresses = resolve(host, port, timeout)
         if not self.allow_private:
             for address in addresses:
                 if reason := blocked_reason(address):
