@@ -22,6 +22,7 @@ def build_llm(settings: Settings) -> Any:
     if settings.llm == "extractive" or not model:
         raise ConfigError("--llm-judges needs an LLM: set NEWSQA_LLM=provider:model (e.g. ollama:llama3.1)")
     timeout = settings.llm_timeout_s
+    key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
     if provider == "ollama":
         from llama_index.llms.ollama import Ollama
 
@@ -31,18 +32,16 @@ def build_llm(settings: Settings) -> Any:
 
         if not settings.llm_base_url:
             raise ConfigError("openai-compatible LLMs need NEWSQA_LLM_BASE_URL")
-        key = getattr(settings, "llm_api_key", None)
-        key = key.get_secret_value() if hasattr(key, "get_secret_value") else key
         return OpenAILike(model=model, api_base=settings.llm_base_url, api_key=key or "none", is_chat_model=True,
                           timeout=timeout)
     if provider == "openai":
         from llama_index.llms.openai import OpenAI
 
-        return OpenAI(model=model, timeout=timeout)
+        return OpenAI(model=model, api_key=key, timeout=timeout)
     if provider == "anthropic":
         from llama_index.llms.anthropic import Anthropic
 
-        return Anthropic(model=model, timeout=timeout)
+        return Anthropic(model=model, api_key=key, timeout=timeout)
     raise ConfigError(f"unknown LLM provider {provider!r} in NEWSQA_LLM (ollama, openai-compatible, openai, anthropic)")
 
 
