@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from ingest.neardup import signature, similarity
+from ingest.neardup import cite_other_outlets, signature, similarity
 from ingest.readers import RawDocument
 from ingest.web import fetch_article
 from rag.engine import Engine
@@ -116,3 +116,16 @@ def test_threshold_is_the_setting(engine: Engine, threshold: float, grouped: int
     engine.settings.neardup_threshold = threshold
     engine.ingestor.stories.threshold = threshold
     assert engine.ingest_documents([ORIGINAL, COPY]).grouped == grouped
+
+
+def test_the_answer_cites_one_copy_and_lists_the_other_outlets(engine: Engine) -> None:
+    engine.ingest_documents([ORIGINAL, COPY])
+    question = "How many homes will the offshore wind farm supply?"
+    passages = engine.search(question, k=engine.settings.top_k)
+    answer = cite_other_outlets(engine.answerer.answer(question, passages), passages)
+    assert not answer.abstained and answer.citations
+    story = engine.store.get_article(answer.citations[0].article_id)
+    assert story.source == "The Daily Ledger" and story.story_id is None  # the indexed copy is cited
+    assert {c.article_id for c in answer.citations} == {story.id}
+    assert [(o.source, o.url) for o in answer.citations[0].also_in] == [
+        ("Harbor Times", "https://harbortimes.example/world/wind-farm")]
