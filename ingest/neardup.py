@@ -97,7 +97,7 @@ class StoryMatch:
 
 
 class StoryIndex:
-    """Finds the story an article belongs to and records copies on it. One per Ingestor."""
+    """Finds the story an article belongs to and records copies on it. One per ingest run."""
 
     def __init__(self, store: ChromaStore, settings: Settings) -> None:
         self.store = store
@@ -115,23 +115,25 @@ class StoryIndex:
         sig = self._signature(article)
         if sig is None:
             return None
-        best: StoryMatch | None = None
         when = timestamp(article.published)
+        found: list[StoryMatch] = []
         for other_id, (other, other_when) in self._pending.items():
-            if other_id == article.id or not same_window(when, other_when):
-                continue
-            if (s := similarity(sig, other)) >= self.threshold:
-                best = best if best and best.similarity >= s else StoryMatch(other_id, s)
+            if other_id != article.id and same_window(when, other_when):
+                found.append(StoryMatch(other_id, similarity(sig, other)))
+        stored: list[StoryMatch] = []
         for other_id, meta in self._candidates(sig):
             if other_id == article.id or not meta.get("minhash"):
                 continue
-            if not same_window(when, int(meta.get("published_ts", UNDATED_TS))):
-                continue
-            if (s := similarity(sig, _decode(str(meta["minhash"])))) >= self.threshold:
-                story = str(meta.get("story_id") or other_id)
-                if story != article.id:
-                    best = best if best and best.similarity >= s else StoryMatch(story, s)
-        return best
+            if same_window(when, int(meta.get("published_ts", UNDATED_TS))):
+                story = str(meta.get("story_id") or other_id)  # a copy's story is the one to join
+                stored.append(StoryMatch(story, similarity(sig, _decode(str(meta["minhash"])))))
+        found += [m for m in stored if m.story_id != article.id]
+        found = sorted((m for m in found if m.similarity >= self.threshold), key=lambda m: -m.similarity)
+        for m in found:
+            # a story deleted since its copies were recorded is no story to join
+            if m.story_id in self._pending or self.store.articles.get(ids=[m.story_id], include=[])["ids"]:
+                return m
+        return None
 
     def _candidates(self, sig: np.ndarray) -> list[tuple[str, dict[str, Any]]]:
         clauses: list[dict[str, Any]] = [{f"mh_b{i}": key} for i, key in enumerate(band_keys(sig))]
@@ -154,11 +156,13 @@ class StoryIndex:
         metas = got["metadatas"] or []
         return article.model_copy(update={"also_in": also_in_from(dict(metas[0]))}) if metas else article
 
-    def record_copies(self, copies: list[tuple[Article, StoryMatch]]) -> list[Failure]:
+    def record_copies(self, copies: list[tuple[Article, StoryMatch]]) -> tuple[list[str], list[Failure]]:
         """Store each copy as a chunkless record pointing at its story and list it on the story.
 
-        Runs after the run's own articles are committed (a story may be one of them).
+        Runs after the run's own articles are committed (a story may be one of them). Returns the ids of
+        the copies recorded, and a Failure for each copy whose story has gone meanwhile.
         """
+        recorded: list[str] = []
         failures: list[Failure] = []
         by_story: dict[str, list[Article]] = {}
         for copy, match in copies:
@@ -173,12 +177,13 @@ class StoryIndex:
             for copy in members:
                 record = copy.model_copy(update={"story_id": story_id, "also_in": []})
                 self.store.write_article(record, [], vector, extra_metadata=self.fields(copy))
+                recorded.append(copy.id)
                 also_in[copy.id] = OutletCopy(
                     article_id=copy.id, source=copy.source, url=copy.url, title=copy.title, published=copy.published
                 )
             self.store.set_also_in(story_id, list(also_in.values()))
             log.info("story %s: %d other outlet(s)", story_id, len(also_in))
-        return failures
+        return recorded, failures
 
 
 def cite_other_outlets(answer: Answer, passages: list[Passage]) -> Answer:

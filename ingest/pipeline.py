@@ -104,7 +104,6 @@ class Ingestor:
         self.store = store
         self.embedder = embedder
         self.settings = settings
-        self.stories = StoryIndex(store, settings)
 
     def read(self, paths: Iterable[Path]) -> list[RawDocument | Failure]:
         """Every document under ``paths`` (files and directories), failures included."""
@@ -122,6 +121,7 @@ class Ingestor:
         self.store.repair()  # finish what a killed run left behind
         pending: list[tuple[Article, list[Chunk], bool]] = []
         copies: list[tuple[Article, StoryMatch]] = []
+        stories = StoryIndex(self.store, self.settings)  # per run: concurrent ingests do not share state
         seen: set[str] = set()
         writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chroma-writer")
         inflight: Future[None] | None = None
@@ -141,13 +141,13 @@ class Ingestor:
                 seen.add(article.id)
                 # ---- syndicated copies (issue 8, ingest/neardup.py): a copy joins its story, unindexed ----
                 if status != "skip":
-                    if (story := self.stories.match(article)) is not None:
+                    if (story := stories.match(article)) is not None:
                         copies.append((article, story))
                         continue
                     if status == "update":
-                        article = self.stories.carry_over(article)
+                        article = stories.carry_over(article)
                     if status != "duplicate":
-                        self.stories.remember(article)
+                        stories.remember(article)
                 if status == "duplicate":
                     status = "skip"  # an exact copy too short to sign: skipped as before
                 # ---- end syndicated copies ----
@@ -159,16 +159,17 @@ class Ingestor:
                 )
                 pending.append((article, chunks, status == "update"))
                 if sum(len(c) for _, c, _ in pending) >= _FLUSH_CHUNKS:
-                    inflight = self._flush(pending, report, writer, inflight)
+                    inflight = self._flush(pending, report, writer, inflight, stories)
                     pending = []
             if pending:
-                inflight = self._flush(pending, report, writer, inflight)
+                inflight = self._flush(pending, report, writer, inflight, stories)
             if inflight:
                 inflight.result()
             if copies:  # after the run's own articles are committed: a story may be one of them
-                report.failed += self.stories.record_copies(copies)
-                report.grouped += len(copies)
-                report.article_ids += [a.id for a, _ in copies]
+                recorded, failures = stories.record_copies(copies)
+                report.failed += failures
+                report.grouped += len(recorded)
+                report.article_ids += recorded
         finally:
             writer.shutdown(wait=True)
         report.seconds = time.perf_counter() - started
@@ -195,6 +196,7 @@ class Ingestor:
         report: IngestReport,
         writer: ThreadPoolExecutor,
         inflight: Future[None] | None,
+        stories: StoryIndex | None = None,
     ) -> Future[None]:
         texts = [f"{a.title}\n{c.text}" if a.title else c.text for a, chunks, _ in pending for c in chunks]
         vectors = self.embedder.embed(texts)
@@ -204,9 +206,8 @@ class Ingestor:
         def write() -> None:
             offset = 0
             for article, chunks, _ in pending:
-                self.store.write_article(
-                    article, chunks, vectors[offset : offset + len(chunks)], extra_metadata=self.stories.fields(article)
-                )
+                extra = stories.fields(article) if stories else None  # near-duplicate signature (ingest.neardup)
+                self.store.write_article(article, chunks, vectors[offset : offset + len(chunks)], extra_metadata=extra)
                 offset += len(chunks)
             self.store.bump_generation()
 

@@ -114,7 +114,7 @@ def test_tracking_parameter_links_are_one_article(site: Site, engine: Engine) ->
 @pytest.mark.parametrize("threshold, grouped", [(0.55, 1), (0.99, 0)])
 def test_threshold_is_the_setting(engine: Engine, threshold: float, grouped: int) -> None:
     engine.settings.neardup_threshold = threshold
-    engine.ingestor.stories.threshold = threshold
+
     assert engine.ingest_documents([ORIGINAL, COPY]).grouped == grouped
 
 
@@ -129,3 +129,12 @@ def test_the_answer_cites_one_copy_and_lists_the_other_outlets(engine: Engine) -
     assert {c.article_id for c in answer.citations} == {story.id}
     assert [(o.source, o.url) for o in answer.citations[0].also_in] == [
         ("Harbor Times", "https://harbortimes.example/world/wind-farm")]
+
+
+def test_a_deleted_story_is_not_joined(engine: Engine) -> None:
+    first = engine.ingest_documents([ORIGINAL, COPY])
+    engine.store.delete_article(first.article_ids[0])  # the story; its copy's record stays, chunkless
+    again = doc(ORIGINAL.text, "Valley News", "https://valley.example/wind", DAY + timedelta(hours=5))
+    report = engine.ingest_documents([again])
+    assert (report.ingested, report.grouped, report.failed) == (1, 0, [])
+    assert _chunk_articles(engine) == {report.article_ids[0]}  # indexed as the story now
