@@ -18,6 +18,7 @@ def _date(dt) -> str:  # type: ignore[no-untyped-def]
 def print_ingest_report(report: IngestReport) -> None:
     console.print(
         f"ingested {report.ingested}, updated {report.updated}, skipped as duplicate {report.skipped}, "
+        f"grouped with a syndicated story {report.grouped}, "
         f"failed {len(report.failed)} ({report.chunks} chunks in {report.seconds:.1f} s)"
     )
     for failure in report.failed:
@@ -46,6 +47,8 @@ def print_answer(answer: Answer) -> None:
         )
         if c.url:
             console.print(f"    {escape(c.url)}")
+        if c.also_in:
+            console.print(f"    also ran in: {escape(', '.join(o.source or o.url or '?' for o in c.also_in))}")
         console.print(f"    [italic]“{escape(c.quote)}”[/italic]")
 
 

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from functools import cached_property
 from pathlib import Path
 
+from ingest.neardup import cite_other_outlets
 from ingest.pipeline import Ingestor, IngestReport, ProgressFn
 from ingest.readers import Failure, RawDocument
 from rag.answer import AnswerEvent
@@ -99,6 +100,7 @@ class Engine:
             if event.kind == "done" and event.answer is not None:
                 t2 = time.perf_counter()
                 event.answer.as_of = as_of
+                cite_other_outlets(event.answer, passages)  # syndicated copies: name the other outlets
                 event.answer.timings = {
                     "retrieve_ms": round((t1 - t0) * 1000, 2),
                     "answer_ms": round((t2 - t1) * 1000, 2),
