@@ -185,3 +185,16 @@ def test_metrics(http: httpx.Client, base: str) -> None:
     assert 'newsqa_http_requests_total{endpoint="/v1/ask",method="POST",status="200"}' in text
     assert 'newsqa_answers_total{abstained="false",endpoint="/v1/ask"}' in text
     assert "newsqa_http_request_duration_seconds_bucket" in text
+
+
+def test_serve_rejects_bad_arguments(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from tests.api.http.server import ROOT
+    from tests.conftest import cli_env
+
+    run = subprocess.run([sys.executable, "-m", "api.cli", "serve", "--workers", "0"], cwd=ROOT,
+                         env=cli_env(tmp_path / "data"), capture_output=True, text=True, timeout=120)
+    assert run.returncode != 0
+    assert run.stderr.strip() == "error: --workers must be at least 1"
