@@ -8,8 +8,9 @@ passage (with a number or a name in it) becomes the claim. From it the set gets:
 - supported:   the sentence as written; a shortened rewrite (clause after the first comma dropped, "said"
                -> "stated", "According to <outlet>," in front), as an LLM would restate it;
 - unsupported: a swapped number (one figure changed), a swapped name (one name replaced by a name from
-               another article), and the wrong source (the sentence checked against a passage of another
-               article that shares a name with it, i.e. on a related story).
+               another article), the wrong source (the sentence checked against a passage of another
+               article that shares a name with it, i.e. on a related story), and a negation ("is" -> "is
+               not"), which a lexical + embedding test is not expected to catch: it is there to show it.
 
 "Positive" = unsupported (what the checker must catch). Reported: precision and recall of the flag at
 the configured threshold, recall per corruption, and the threshold sweep used to calibrate
@@ -107,6 +108,9 @@ def build(docs: list[dict], n: int, seed: int) -> list[Case]:
         if present and replacements:
             target = rng.choice(present)
             cases.append(Case(claim.replace(target, rng.choice(replacements).title(), 1), p, "name", True))
+        negated = re.sub(r"\b(is|was|are|were|has|have|had|will|would|could|can|did|does)\b", r"\1 not", claim, count=1)
+        if negated != claim:
+            cases.append(Case(negated, p, "negation", True))
         claim_names = _entities(claim)
         related = [d for d in docs if d["doc_id"] != doc["doc_id"] and claim_names & names_by_doc[d["doc_id"]]]
         other = rng.choice(related or [d for d in docs if d["doc_id"] != doc["doc_id"]])

@@ -116,8 +116,15 @@ def _openai(spec: LLMSpec, s: Settings) -> Any:
     _need("llama_index.llms.openai", "llama-index-llms-openai", "openai")
     from llama_index.llms.openai import OpenAI
 
-    return OpenAI(model=spec.model, api_key=key, api_base=s.llm_base_url, max_retries=0, timeout=s.llm_timeout_s,
-                  max_tokens=s.llm_max_tokens, temperature=s.llm_temperature)
+    return OpenAI(
+        model=spec.model,
+        api_key=key,
+        api_base=s.llm_base_url,
+        max_retries=0,
+        timeout=s.llm_timeout_s,
+        max_tokens=s.llm_max_tokens,
+        temperature=s.llm_temperature,
+    )
 
 
 def _openai_compatible(spec: LLMSpec, s: Settings) -> Any:
@@ -131,9 +138,17 @@ def _openai_compatible(spec: LLMSpec, s: Settings) -> Any:
 
     # Local servers usually ignore the key, but the OpenAI SDK insists on one.
     key = _secret(s.llm_api_key) or _secret(s.openai_api_key) or "not-needed"
-    return OpenAILike(model=spec.model, api_base=s.llm_base_url, api_key=key, is_chat_model=True,
-                      context_window=s.llm_context_tokens + s.llm_max_tokens, max_retries=0,
-                      timeout=s.llm_timeout_s, max_tokens=s.llm_max_tokens, temperature=s.llm_temperature)
+    return OpenAILike(
+        model=spec.model,
+        api_base=s.llm_base_url,
+        api_key=key,
+        is_chat_model=True,
+        context_window=s.llm_context_tokens + s.llm_max_tokens,
+        max_retries=0,
+        timeout=s.llm_timeout_s,
+        max_tokens=s.llm_max_tokens,
+        temperature=s.llm_temperature,
+    )
 
 
 def _anthropic(spec: LLMSpec, s: Settings) -> Any:
@@ -144,17 +159,29 @@ def _anthropic(spec: LLMSpec, s: Settings) -> Any:
     from llama_index.llms.anthropic import Anthropic
 
     kwargs: dict[str, Any] = {"base_url": s.llm_base_url} if s.llm_base_url else {}
-    return Anthropic(model=spec.model, api_key=key, max_retries=0, timeout=s.llm_timeout_s,
-                     max_tokens=s.llm_max_tokens, temperature=s.llm_temperature, **kwargs)
+    return Anthropic(
+        model=spec.model,
+        api_key=key,
+        max_retries=0,
+        timeout=s.llm_timeout_s,
+        max_tokens=s.llm_max_tokens,
+        temperature=s.llm_temperature,
+        **kwargs,
+    )
 
 
 def _ollama(spec: LLMSpec, s: Settings) -> Any:
     _need("llama_index.llms.ollama", "llama-index-llms-ollama", "ollama")
     from llama_index.llms.ollama import Ollama
 
-    return Ollama(model=spec.model, base_url=s.llm_base_url or DEFAULT_OLLAMA_URL, request_timeout=s.llm_timeout_s,
-                  temperature=s.llm_temperature, context_window=s.llm_context_tokens + s.llm_max_tokens,
-                  additional_kwargs={"num_predict": s.llm_max_tokens})
+    return Ollama(
+        model=spec.model,
+        base_url=s.llm_base_url or DEFAULT_OLLAMA_URL,
+        request_timeout=s.llm_timeout_s,
+        temperature=s.llm_temperature,
+        context_window=s.llm_context_tokens + s.llm_max_tokens,
+        additional_kwargs={"num_predict": s.llm_max_tokens},
+    )
 
 
 def _huggingface(spec: LLMSpec, s: Settings) -> Any:
@@ -163,10 +190,17 @@ def _huggingface(spec: LLMSpec, s: Settings) -> Any:
 
     model, tokenizer = load_local_model(spec.model, s.cache_dir / "llm")
     # Greedy decoding: reproducible answers; the chat template comes from the tokenizer.
-    return HuggingFaceLLM(model=model, tokenizer=tokenizer, model_name=spec.model, tokenizer_name=spec.model,
-                          context_window=min(s.llm_context_tokens + s.llm_max_tokens, 8192),
-                          max_new_tokens=s.llm_max_tokens, is_chat_model=True, device_map="cpu",
-                          generate_kwargs={"do_sample": False})
+    return HuggingFaceLLM(
+        model=model,
+        tokenizer=tokenizer,
+        model_name=spec.model,
+        tokenizer_name=spec.model,
+        context_window=min(s.llm_context_tokens + s.llm_max_tokens, 8192),
+        max_new_tokens=s.llm_max_tokens,
+        is_chat_model=True,
+        device_map="cpu",
+        generate_kwargs={"do_sample": False},
+    )
 
 
 PROVIDERS: dict[str, Callable[[LLMSpec, Settings], Any]] = {
@@ -213,8 +247,8 @@ def load_local_model(name: str, cache_dir: Path) -> tuple[Any, Any]:
     model = AutoModelForCausalLM.from_pretrained(directory, gguf_file=gguf)
     tokenizer = AutoTokenizer.from_pretrained(directory, gguf_file=gguf)
     # The weights are plain floats once dequantised; drop the GGUF marker so transformers agrees to save them.
-    model.hf_quantizer = None
-    model.is_quantized = False
+    setattr(model, "hf_quantizer", None)  # noqa: B010 (torch Module typing forbids plain assignment)
+    setattr(model, "is_quantized", False)  # noqa: B010
     if hasattr(model.config, "quantization_config"):
         del model.config.quantization_config
     tmp = cached.with_name(cached.name + ".tmp")
@@ -252,9 +286,10 @@ def classify(exc: BaseException) -> LLMError:
 
 def _retry_after(exc: BaseException) -> float | None:
     headers = getattr(getattr(exc, "response", None), "headers", None) or {}
+    value = headers.get("retry-after")
     try:
-        return float(headers.get("retry-after")) if headers.get("retry-after") else None
-    except (TypeError, ValueError):
+        return float(value) if value else None
+    except (TypeError, ValueError):  # an HTTP date instead of seconds: use our own backoff
         return None
 
 

@@ -233,7 +233,7 @@ class LexicalEmbeddingSupport:
     their score with ``semantic = 0``, which is below the threshold anyway.
     """
 
-    def __init__(self, embedder: Embedder, threshold: float = 0.5, max_semantic: int = 3) -> None:
+    def __init__(self, embedder: Embedder, threshold: float = 0.55, max_semantic: int = 3) -> None:
         self.embedder = embedder
         self.threshold = threshold
         self.max_semantic = max_semantic
