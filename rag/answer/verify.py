@@ -36,7 +36,10 @@ from rag.types import Citation, Passage
 
 MARKERS = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 _LEADING_MARKERS = re.compile(r"^(?:\s*\[\d+(?:\s*[,;]\s*\d+)*\])+")
-MISSING_FACTOR = 0.5  # per number or name of the sentence absent from the passage
+MISSING_FACTOR = 0.5  # per number or name of the sentence absent from the passage, and for a negation mismatch
+# Verb negations only ("no", "without" are too often incidental): a sentence that negates what its best
+# matching passage sentence states (or the reverse) contradicts it, however similar the words.
+NEGATION = re.compile(r"\b(not|never|no longer|cannot)\b|n[’']t\b", re.IGNORECASE)
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _CAPITALISED = re.compile(r"\b[A-Z][\w’'&.-]*[\w]|\b[A-Z]\b")
 ABSTENTION = re.compile(
@@ -224,8 +227,12 @@ class LexicalEmbeddingSupport:
     - ``semantic``: best cosine similarity between the sentence and a sentence, or two adjacent sentences, of
       the passage, with the bundled embedding model;
     - ``missing``: how many of the sentence's numbers, capitalised names and acronyms are absent from the
-      passage (text, title, outlet, date): each halves the score, so one swapped figure, company or person
-      sinks a sentence that otherwise reads like the passage.
+      passage (text, title, outlet, date), plus one if the sentence and its best-matching passage sentence
+      disagree on a verb negation ("is" / "is not"): each halves the score, so one swapped figure, company
+      or person, or a flipped statement, sinks a sentence that otherwise reads like the passage.
+
+    Not caught: a reversed role with the same words ("Supermicro won the xAI order" against "xAI moved the
+    order from Supermicro to Dell"), or a subtle change of meaning; plug in an NLI model for those.
 
     A passage supports the sentence when the score reaches ``NEWSQA_SUPPORT_THRESHOLD`` (calibrated on the
     labelled set of ``benchmarks/llm_verify.py``). The embedding step is the costly one, so it only runs for
@@ -286,7 +293,11 @@ class LexicalEmbeddingSupport:
             else:
                 sims = np.zeros(len(ev.spans))
             semantic = max(float(sims.max()), 0.0)
-            start, end = _best_sentence(ev.spans, 0.5 * overlap + 0.5 * sims)
+            match = 0.5 * overlap + 0.5 * sims
+            best = ev.spans[int(np.argmax(match))]
+            if bool(NEGATION.search(claim)) != bool(NEGATION.search(p.text[best[0]:best[1]])):
+                gate *= MISSING_FACTOR
+            start, end = _best_sentence(ev.spans, match)
             out.append(Support(round((0.5 * lexical + 0.5 * semantic) * gate, 4), start, end))
         return out
 

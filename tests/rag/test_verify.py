@@ -92,6 +92,7 @@ def test_sentence_without_marker_gets_the_marker_of_its_supporting_passage(passa
         "The order is worth about $9 billion. [1]",  # swapped number
         "xAI has shifted all AI server orders from troubled Supermicro to Lenovo. [1]",  # swapped name
         "Heavy rain and flood warnings are expected in Yorkshire on Tuesday. [1]",  # wrong source
+        "Dell, already among the largest makers of servers, does not benefit from this decision. [1]",  # negation
     ],
 )
 def test_unsupported_sentence_is_flagged_without_citation(passages, support, corrupted: str) -> None:
