@@ -10,7 +10,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from ingest.dedup import article_id  # noqa: E402
+from ingest.dedup import article_id, canonical_url  # noqa: E402
 from rag.dates import parse_date  # noqa: E402
 from rag.engine import Engine  # noqa: E402
 from rag.settings import Settings  # noqa: E402
@@ -35,17 +35,14 @@ def realtimeqa_engine(**overrides: object) -> Engine:
     return engine
 
 
-def realtimeqa_questions() -> list[dict]:
-    """Questions with their as-of time and the ids our ingest gives their gold articles."""
+def realtimeqa_questions(engine: Engine | None = None) -> list[dict]:
+    """Questions with their as-of time and the ids of their gold articles. With ``engine``, gold ids are
+    looked up in its store by canonical URL (so a store built by an older version still matches)."""
+    by_url = {canonical_url(a.url): a.id for a, _ in engine.store.list_articles() if a.url} if engine else {}
     out = []
     for q in json.loads((RTQA / "questions.json").read_text()):
-        out.append(
-            {
-                **q,
-                "as_of": parse_date(q["question_date"], end_of_day=True),
-                "gold_ids": {article_id(u, None, None, "") for u in q["gold_urls"]},
-            }
-        )
+        gold = {by_url.get(canonical_url(u)) or article_id(u, None, None, "") for u in q["gold_urls"]}
+        out.append({**q, "as_of": parse_date(q["question_date"], end_of_day=True), "gold_ids": gold})
     return out
 
 

@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 logging.getLogger("bm25s").setLevel(logging.WARNING)  # bm25s forces DEBUG on import
 
 _stemmer = Stemmer.Stemmer("english")
-_FORMAT = 2  # bump when Bm25Snapshot changes: old cache files are then ignored and rebuilt
+_FORMAT = 3  # bump when Bm25Snapshot changes: old cache files are then ignored and rebuilt
 
 
 def index_text(title: str | None, text: str) -> str:
@@ -52,14 +52,37 @@ class Bm25Snapshot:
     source_keys: np.ndarray
     retriever: bm25s.BM25 | None
     doc_freq: dict[str, int] = field(default_factory=dict)
+    # Whole-article BM25: article_chunks[j] are the chunk positions of article j (in order).
+    article_retriever: bm25s.BM25 | None = None
+    article_chunks: list[list[int]] = field(default_factory=list)
     position: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.position = {cid: i for i, cid in enumerate(self.ids)}
 
 
+def _article_texts(texts: list[str], metas: list[dict[str, Any]]) -> tuple[list[str], list[list[int]]]:
+    """Each article's title and text, stitched back from its chunks' offsets (overlaps counted once)."""
+    groups: dict[str, list[int]] = {}
+    for i, m in enumerate(metas):
+        groups.setdefault(m["article_id"], []).append(i)
+    docs, members = [], []
+    for positions in groups.values():
+        positions.sort(key=lambda i: int(metas[i]["index"]))
+        parts, covered = [], 0
+        for i in positions:
+            start, end = int(metas[i]["start"]), int(metas[i]["end"])
+            if end > covered:
+                parts.append(texts[i][max(covered - start, 0) :])
+                covered = end
+        docs.append(index_text(metas[positions[0]].get("title"), " ".join(parts)))
+        members.append(positions)
+    return docs, members
+
+
 def build_snapshot(generation: str, ids: list[str], texts: list[str], metas: list[dict[str, Any]]) -> Bm25Snapshot:
-    retriever = None
+    retriever = article_retriever = None
+    article_chunks: list[list[int]] = []
     doc_freq: Counter[str] = Counter()
     if ids:
         tokens = tokenize([index_text(m.get("title"), t) for t, m in zip(texts, metas, strict=True)])
@@ -67,6 +90,9 @@ def build_snapshot(generation: str, ids: list[str], texts: list[str], metas: lis
             doc_freq.update(set(doc))
         retriever = bm25s.BM25()
         retriever.index(tokens, show_progress=False)
+        article_docs, article_chunks = _article_texts(texts, metas)
+        article_retriever = bm25s.BM25()
+        article_retriever.index(tokenize(article_docs), show_progress=False)
     return Bm25Snapshot(
         generation=generation,
         ids=ids,
@@ -76,7 +102,18 @@ def build_snapshot(generation: str, ids: list[str], texts: list[str], metas: lis
         source_keys=np.array([source_key(m.get("source")) for m in metas], dtype=object),
         retriever=retriever,
         doc_freq=dict(doc_freq),
+        article_retriever=article_retriever,
+        article_chunks=article_chunks,
     )
+
+
+def _scores(retriever: bm25s.BM25 | None, query: str, n: int) -> np.ndarray:
+    if retriever is None:
+        return np.zeros(n, dtype=np.float32)
+    tokens = [t for t in tokenize([query])[0] if t in retriever.vocab_dict]
+    if not tokens:
+        return np.zeros(n, dtype=np.float32)
+    return np.asarray(retriever.get_scores(tokens))
 
 
 class Bm25Index:
@@ -107,12 +144,11 @@ class Bm25Index:
 
     def scores(self, snap: Bm25Snapshot, query: str) -> np.ndarray:
         """BM25 score of every chunk in the snapshot for ``query`` (zeros when nothing matches)."""
-        if snap.retriever is None:
-            return np.zeros(0, dtype=np.float32)
-        tokens = [t for t in tokenize([query])[0] if t in snap.retriever.vocab_dict]
-        if not tokens:
-            return np.zeros(len(snap.ids), dtype=np.float32)
-        return np.asarray(snap.retriever.get_scores(tokens))
+        return _scores(snap.retriever, query, len(snap.ids))
+
+    def article_scores(self, snap: Bm25Snapshot, query: str) -> np.ndarray:
+        """BM25 score of every whole article (order of ``snap.article_chunks``)."""
+        return _scores(snap.article_retriever, query, len(snap.article_chunks))
 
     def idf(self, token: str) -> float:
         """Inverse document frequency of a (stemmed) token over the chunks of the latest snapshot."""

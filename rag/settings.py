@@ -34,7 +34,7 @@ class Settings(BaseSettings):
     candidates: int = Field(60, ge=5, description="Candidates taken from each retriever before fusion.")
     rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant.")
     recency_half_life_days: float = Field(
-        14.0, gt=0, description="Age at which the recency prior has decayed halfway to its floor."
+        30.0, gt=0, description="Age at which the recency prior has decayed halfway to its floor."
     )
     recency_weight: float = Field(
         0.5, ge=0, le=1, description="Strength of the recency prior (0 = off). Old archives: only reorders near-ties."
