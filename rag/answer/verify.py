@@ -294,12 +294,22 @@ class LexicalEmbeddingSupport:
                 sims = np.zeros(len(ev.spans))
             semantic = max(float(sims.max()), 0.0)
             match = 0.5 * overlap + 0.5 * sims
-            best = ev.spans[int(np.argmax(match))]
-            if bool(NEGATION.search(claim)) != bool(NEGATION.search(p.text[best[0]:best[1]])):
+            k = int(np.argmax(match))
+            if _flipped(claim, tokens, p.text[ev.spans[k][0]:ev.spans[k][1]], ev.span_tokens[k]):
                 gate *= MISSING_FACTOR
             start, end = _best_sentence(ev.spans, match)
             out.append(Support(round((0.5 * lexical + 0.5 * semantic) * gate, 4), start, end))
         return out
+
+
+def _flipped(claim: str, claim_tokens: set[str], window: str, window_tokens: set[str]) -> bool:
+    """The claim negates its best-matching passage sentence, or drops its negation while restating it whole
+    (a restatement that only leaves out a negated clause is not a contradiction)."""
+    claim_neg, window_neg = bool(NEGATION.search(claim)), bool(NEGATION.search(window))
+    if claim_neg and not window_neg:
+        return True
+    covered = len(claim_tokens & window_tokens) / len(window_tokens) if window_tokens else 0.0
+    return window_neg and not claim_neg and covered >= 0.8
 
 
 def _name_in(name: str, text: str) -> bool:
