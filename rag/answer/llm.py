@@ -102,7 +102,7 @@ class SentenceBuffer:
         sentences = split_sentences(self.text)
         if len(sentences) < 2 or not re.search(r"[^\s\[\]\d,;]", sentences[-1]):
             return []
-        self.text = self.text[self.text.rfind(sentences[-1]):]
+        self.text = self.text[self.text.rfind(sentences[-1]) :]
         return sentences[:-1]
 
     def flush(self) -> list[str]:
@@ -114,8 +114,9 @@ class SentenceBuffer:
 class LLMAnswerer:
     """The Answerer for ``NEWSQA_LLM=provider:model``, with the extractive answerer as its safety net."""
 
-    def __init__(self, settings: Settings, embedder: Embedder, fallback: Answerer,
-                 client: ChatClient | None = None) -> None:
+    def __init__(
+        self, settings: Settings, embedder: Embedder, fallback: Answerer, client: ChatClient | None = None
+    ) -> None:
         self.settings = settings
         self.fallback = fallback
         self.client = client or load_llm(settings)  # ConfigError here: fails at startup, not on first question
@@ -139,8 +140,11 @@ class LLMAnswerer:
         last = next(m.content.strip() for m in reversed(turns) if m.role == "user")
         history = "\n".join(f"{m.role}: {m.content.strip()[:600]}" for m in turns[-7:-1])
         prompt = [
-            Message("system", "Rewrite the user's last message as one standalone question that can be understood "
-                              "without the conversation. Keep names, dates and numbers. Reply with the question only."),
+            Message(
+                "system",
+                "Rewrite the user's last message as one standalone question that can be understood "
+                "without the conversation. Keep names, dates and numbers. Reply with the question only.",
+            ),
             Message("user", f"Conversation:\n{history}\n\nLast message: {last}"),
         ]
         try:
@@ -162,10 +166,10 @@ class LLMAnswerer:
         from rag.retrieve import now_utc
 
         today = now_utc()
-        messages = build_messages(question, passages, today, as_of or today, self.settings.llm_context_tokens,
-                                  secrets.token_hex(4))
-        verifier = CitationVerifier(passages, self.support, self.settings.support_threshold,
-                                    self.settings.unsupported)
+        messages = build_messages(
+            question, passages, today, as_of or today, self.settings.llm_context_tokens, secrets.token_hex(4)
+        )
+        verifier = CitationVerifier(passages, self.support, self.settings.support_threshold, self.settings.unsupported)
         writer = _Writer(question, passages, verifier)
         try:
             chunks: Iterable[str] = self.client.stream(messages) if stream else [self.client.chat(messages)]
@@ -181,12 +185,18 @@ class LLMAnswerer:
         answer = writer.finish()
         if answer is None:
             yield from self._fallback(
-                question, passages,
+                question,
+                passages,
                 "the language model's answer had no sentence its sources support; this is an extractive answer instead",
             )
             return
-        log.info("LLM answer: %d supported, %d unsupported, %d bad markers removed, %d markers added",
-                 verifier.supported, len(verifier.unsupported), verifier.removed_markers, verifier.repaired)
+        log.info(
+            "LLM answer: %d supported, %d unsupported, %d bad markers removed, %d markers added",
+            verifier.supported,
+            len(verifier.unsupported),
+            verifier.removed_markers,
+            verifier.repaired,
+        )
         yield from writer.pending()
         yield AnswerEvent("done", answer=answer)
 
@@ -254,8 +264,13 @@ class _Writer:
             self.held = [ABSTAIN_TEXT]
             return Answer(question=self.question, answer=ABSTAIN_TEXT, abstained=True, mode="llm")
         text = " ".join([*self.parts, *self.held])
-        return Answer(question=self.question, answer=text, citations=self.verifier.citations(), mode="llm",
-                      unsupported=list(self.verifier.unsupported))
+        return Answer(
+            question=self.question,
+            answer=text,
+            citations=self.verifier.citations(),
+            mode="llm",
+            unsupported=list(self.verifier.unsupported),
+        )
 
 
 def _as_of(date: datetime, sentence: str) -> str:
