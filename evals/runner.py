@@ -19,7 +19,7 @@ from typing import Any
 from evals import metrics as m
 from evals.judge import Judge, LexicalEmbeddingJudge
 from evals.sets import EvalItem, EvalSet
-from ingest.dedup import article_id
+from ingest.dedup import article_id, canonical_url
 from ingest.readers import Failure, RawDocument
 from rag.dates import parse_date
 from rag.embedders import Embedder
@@ -143,6 +143,7 @@ class Runner:
         self._articles: dict[str, Article | None] = {}
         self._llm_judges = None
         self._titles: dict[str, set[str]] | None = None
+        self._urls: dict[str, set[str]] | None = None
         if self.options.llm_judges:
             from evals.llm_judges import LlamaIndexJudges
 
@@ -157,15 +158,22 @@ class Runner:
         return self._articles[aid]
 
     def gold_ids(self, item: EvalItem) -> set[str]:
-        """Gold article ids: given ids, ids of gold URLs, and stored articles whose title is a gold title."""
+        """Gold article ids: given ids, ids of gold URLs, and the stored articles whose URL (canonicalised) is a
+        gold URL or whose title is a gold title. Matching stored URLs keeps an existing store built by an older
+        id scheme (``--data-dir``) comparable."""
         ids = item.gold_ids()
-        if item.gold_titles and not self.options.gold_context:
-            if self._titles is None:
-                self._titles = {}
-                for article, _ in self.engine.store.list_articles():
-                    self._titles.setdefault(title_key(article.title or ""), set()).add(article.id)
-            for title in item.gold_titles:
-                ids |= self._titles.get(title_key(title), set())
+        if self.options.gold_context or not (item.gold_titles or item.gold_urls):
+            return ids
+        if self._titles is None or self._urls is None:
+            self._titles, self._urls = {}, {}
+            for article, _ in self.engine.store.list_articles():
+                self._titles.setdefault(title_key(article.title or ""), set()).add(article.id)
+                if article.url:
+                    self._urls.setdefault(canonical_url(article.url), set()).add(article.id)
+        for title in item.gold_titles:
+            ids |= self._titles.get(title_key(title), set())
+        for url in item.gold_urls:
+            ids |= self._urls.get(canonical_url(url), set())
         return ids
 
     def run(self, evalset: EvalSet) -> RunResult:

@@ -104,7 +104,7 @@ def test_cli_rejects_bad_input_with_one_line(argv, message, tmp_path, capsys):
     assert rc != 0 and len(err) == 1 and message in err[0] and err[0].startswith("error: ")
 
 
-def test_jsonl_set_with_its_corpus_as_of_and_gold_urls(tmp_path, embedder):
+def test_jsonl_set_with_its_corpus_as_of_and_gold_urls(tmp_path, embedder, monkeypatch):
     corpus = tmp_path / "corpus.jsonl"
     filler = " The deal was announced in a statement to investors and reported by several outlets."
     corpus.write_text("\n".join(json.dumps(r) for r in [
@@ -124,6 +124,10 @@ def test_jsonl_set_with_its_corpus_as_of_and_gold_urls(tmp_path, embedder):
     assert q["metrics"]["hits@1"] == 1.0 and q["metrics"]["mrr@10"] == 1.0
     assert len(q["retrieved_article_ids"]) == 1  # the later article is invisible as of 2024-02-01
     assert q["metrics"]["correct"] == 1.0 and q["metrics"]["quotes_verbatim"] == 1.0
+    # a store built under another id scheme: gold URLs still match the stored articles' URLs
+    monkeypatch.setattr("evals.sets.article_id", lambda *a: "id-from-another-scheme")
+    again = Runner(engine).run(evalset).questions[0]
+    assert again["metrics"]["hits@1"] == 1.0 and "id-from-another-scheme" in again["gold"]["article_ids"]
 
 
 def test_gold_context_answers_from_the_given_evidence(engine):
