@@ -36,40 +36,46 @@ def main() -> None:
     args = parser.parse_args()
     engine = realtimeqa_engine()
     answerer = engine.answerer
-    questions = realtimeqa_questions()[: args.limit]
+    questions = realtimeqa_questions(engine)[: args.limit]
     unanswerable = [
         json.loads(line)
         for line in (ROOT / "evals/data/realtimeqa_unanswerable.jsonl").read_text().splitlines()
         if line.strip()
     ]
 
-    def best_and_answer(question: str, as_of):  # type: ignore[no-untyped-def]
+    def features(question: str, as_of):  # type: ignore[no-untyped-def]
         passages = engine.search(question, filters=Filters(as_of=as_of))
         ranked = answerer.score(question, passages)
-        return (ranked[0].score if ranked else 0.0), answerer.answer(question, passages)
+        best = ranked[0].score if ranked else 0.0
+        missing = answerer.missing_share(question, ranked) if ranked else 1.0
+        semantic = ranked[0].semantic if ranked else 0.0
+        return best, (missing, semantic), answerer.answer(question, passages)
 
     pos = []
     for q in questions:
         gold = int(q["answer"][0])
-        best, answer = best_and_answer(q["question_sentence"], q["as_of"])
-        pos.append(
-            (best, answer, correct(answer.answer, q["choices"], gold), contains(answer.answer, q["choices"][gold]))
-        )
-    neg = [best_and_answer(u["question"], parse_date(u.get("as_of"), end_of_day=True))[0] for u in unanswerable]
+        best, missing, answer = features(q["question_sentence"], q["as_of"])
+        text = answer.answer
+        pos.append((best, missing, answer, correct(text, q["choices"], gold), contains(text, q["choices"][gold])))
+    neg = [features(u["question"], parse_date(u.get("as_of"), end_of_day=True)) for u in unanswerable]
 
-    n = len(pos)
-    threshold = engine.settings.abstain_threshold
-    print(f"RealTime QA answers (extractive, threshold {threshold}), n={n} answerable, {len(neg)} unanswerable")
-    print(f"  correct (gold choice, no other choice): {sum(c for _, a, c, _ in pos if not a.abstained) / n:.3f}")
-    print(f"  contains the gold choice:               {sum(g for _, a, _, g in pos if not a.abstained) / n:.3f}")
-    print(f"  abstained on answerable (false):        {sum(a.abstained for _, a, _, _ in pos) / n:.3f}")
-    print(f"  abstained on unanswerable (right):      {sum(s < threshold for s in neg) / max(len(neg), 1):.3f}")
-    print("  threshold sweep: thr  false-abstain  right-abstain")
-    for thr in [0.2, 0.25, 0.3, 0.32, 0.34, 0.36, 0.38, 0.4, 0.42, 0.45, 0.5]:
-        fa = sum(b < thr for b, _, _, _ in pos) / n
-        ra = sum(s < thr for s in neg) / max(len(neg), 1)
-        print(f"                   {thr:.2f}  {fa:.3f}          {ra:.3f}")
+    n, s = len(pos), engine.settings
+    print(f"RealTime QA answers (extractive; abstain below score {s.abstain_threshold}, or missing share above "
+          f"{s.abstain_missing} with similarity below {s.abstain_semantic}), n={n} answerable, {len(neg)} unanswerable")
+    print(f"  correct (gold choice, no other choice): {sum(c for _, _, a, c, _ in pos if not a.abstained) / n:.3f}")
+    print(f"  contains the gold choice:               {sum(g for _, _, a, _, g in pos if not a.abstained) / n:.3f}")
+    print(f"  abstained on answerable (false):        {sum(a.abstained for _, _, a, _, _ in pos) / n:.3f}")
+    print(f"  abstained on unanswerable (right):      {sum(a.abstained for _, _, a in neg) / max(len(neg), 1):.3f}")
+    print("  sweep: missing  similarity  false-abstain  right-abstain")
 
+    def abstains(best: float, feats: tuple[float, float], missing: float, semantic: float) -> bool:
+        return best < s.abstain_threshold or (feats[0] > missing and feats[1] < semantic)
+
+    for missing in (0.3, 0.35, 0.4):
+        for semantic in (0.6, 0.65, 0.7, 1.0):
+            fa = sum(abstains(b, f, missing, semantic) for b, f, *_ in pos) / n
+            ra = sum(abstains(b, f, missing, semantic) for b, f, _ in neg) / max(len(neg), 1)
+            print(f"         {missing:.2f}     {semantic:.2f}        {fa:.3f}          {ra:.3f}")
 
 if __name__ == "__main__":
     main()

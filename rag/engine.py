@@ -60,6 +60,7 @@ class Engine:
         """Load the model, open the store and build/load the BM25 cache now rather than on first use."""
         self.embedder.embed(["warm up"])
         self.bm25.current()
+        _ = self.answerer  # a bad NEWSQA_LLM fails at start-up; a local model loads before the first question
 
     # ---- operations -------------------------------------------------------------------------------
     def ingest_paths(self, paths: list[Path], progress: ProgressFn | None = None) -> IngestReport:
@@ -92,9 +93,9 @@ class Engine:
         t1 = time.perf_counter()
         yield AnswerEvent("sources", passages=passages)
         events = (
-            self.answerer.stream(question, passages)
+            self.answerer.stream(question, passages, as_of=as_of)
             if deltas
-            else iter([AnswerEvent("done", answer=self.answerer.answer(question, passages))])
+            else iter([AnswerEvent("done", answer=self.answerer.answer(question, passages, as_of=as_of))])
         )
         for event in events:
             if event.kind == "done" and event.answer is not None:

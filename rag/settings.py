@@ -40,7 +40,16 @@ class Settings(BaseSettings):
         0.5, ge=0, le=1, description="Strength of the recency prior (0 = off). Old archives: only reorders near-ties."
     )
     abstain_threshold: float = Field(
-        0.34, description="Extractive answerer abstains when its best evidence scores below this (calibrated)."
+        0.30, description="Extractive answerer abstains when its best sentence scores below this (calibrated)."
+    )
+    abstain_missing: float = Field(
+        0.35,
+        description="Extractive answerer abstains when this idf-weighted share of the question's terms is missing "
+        "from the passages of its best evidence (calibrated)...",
+    )
+    abstain_semantic: float = Field(
+        0.70,
+        description="...unless its best sentence is at least this similar to the question (a paraphrase, calibrated).",
     )
     llm: str = Field("extractive", description="Answer writer: `extractive` (default, no LLM) or provider:model.")
     llm_base_url: str | None = Field(None, description="Base URL for `openai-compatible:` LLMs.")

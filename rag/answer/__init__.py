@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Literal, Protocol
 
 from rag.embedders import Embedder
@@ -25,11 +26,13 @@ class AnswerEvent:
 
 
 class Answerer(Protocol):
-    def answer(self, question: str, passages: list[Passage]) -> Answer:
+    def answer(self, question: str, passages: list[Passage], as_of: datetime | None = None) -> Answer:
         """The whole answer at once."""
         ...
 
-    def stream(self, question: str, passages: list[Passage]) -> Iterator[AnswerEvent]:
+    def stream(
+        self, question: str, passages: list[Passage], as_of: datetime | None = None
+    ) -> Iterator[AnswerEvent]:
         """Deltas of the answer text, then ``done`` with the final (verified) Answer."""
         ...
 

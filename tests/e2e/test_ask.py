@@ -1,0 +1,62 @@
+"""The flagship question and cited answers, end to end over a real store."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+
+from rag.engine import Engine
+from rag.types import Answer, Filters
+from tests.conftest import FIXTURES
+
+FLAGSHIP = "Who benefits if Supermicro loses xAI?"
+
+
+def _check_citations(engine: Engine, answer: Answer) -> None:
+    markers = {int(n) for n in re.findall(r"\[(\d+)\]", answer.answer)}
+    assert markers == {c.n for c in answer.citations}  # every [n] resolves, every citation is used
+    for c in answer.citations:
+        article = engine.store.get_article(c.article_id)
+        assert article.text[c.start : c.end] == c.quote  # verbatim slice of the article
+        assert c.quote[0].isupper() and c.quote.rstrip()[-1] in ".!?”\""  # whole sentences
+
+
+def test_flagship_question_names_dell_wistron_inventec_with_citations(seeded_engine: Engine):
+    answer = seeded_engine.ask(FLAGSHIP)
+    assert not answer.abstained and answer.mode == "extractive"
+    for name in ("Dell", "Wistron", "Inventec"):
+        assert name in answer.answer
+        assert any(name in c.quote for c in answer.citations), name
+    _check_citations(seeded_engine, answer)
+    assert all(c.title.startswith("Elon Musk's xAI") and c.source for c in answer.citations)
+    assert 1 <= len(answer.citations) <= 4
+    assert len({c.quote for c in answer.citations}) == len(answer.citations)  # no repeated sentences
+    assert answer.timings["total_ms"] > 0 and answer.as_of is not None
+
+
+def test_unanswerable_question_gets_the_plain_sentence(seeded_engine: Engine):
+    for question in ("What did Apple announce about the iPhone 16 camera?", "How many episodes will Squid Game season 3 have?"):
+        answer = seeded_engine.ask(question)
+        assert answer.abstained and answer.citations == []
+        assert answer.answer == "The indexed articles do not answer this question."
+
+
+def test_date_and_source_filters_change_the_answer(engine: Engine):
+    engine.ingest_paths([FIXTURES / "mini_corpus.jsonl"])
+    question = "How many vehicles did Acme Motors recall?"
+    early = engine.ask(question, filters=Filters(until=datetime(2024, 2, 1, tzinfo=timezone.utc)))
+    ap = engine.ask(question, filters=Filters(sources=["AP"]))
+    assert "120,000" in early.answer and "2.1 million" not in early.answer
+    assert "2.1 million" in ap.answer and "120,000" not in ap.answer
+    assert {c.source for c in ap.citations} == {"AP"}
+    _check_citations(engine, early)
+    _check_citations(engine, ap)
+    replay = engine.ask(question, filters=Filters(as_of=datetime(2024, 3, 1, tzinfo=timezone.utc)))
+    assert "2.1 million" not in replay.answer  # published after the as-of date
+
+
+def test_answer_json_schema_is_stable():
+    schema = Answer.model_json_schema()
+    assert {"question", "answer", "citations", "abstained", "mode", "timings"} <= set(schema["properties"])
+    citation = schema["$defs"]["Citation"]["properties"]
+    assert {"n", "article_id", "chunk_id", "title", "source", "published", "url", "quote"} <= set(citation)
