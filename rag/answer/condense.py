@@ -78,3 +78,12 @@ def condense_question(messages: list[ChatMessage]) -> str:
     asked = {w.lower() for w in _content_words(question)}
     topic = [w for w in _content_words(users[-2]) if w.lower() not in asked]
     return f"{question} ({' '.join(dict.fromkeys(topic))})" if topic else question
+
+
+_CONDENSED = re.compile(r"^(?P<asked>.*[?.!])\s*\((?P<context>[^()]*)\)\s*$", re.DOTALL)
+
+
+def split_condensed(question: str) -> tuple[str, str]:
+    """(the follow-up as asked, the topic words borrowed from earlier turns) of a condensed question."""
+    m = _CONDENSED.match(question)
+    return (m["asked"], m["context"]) if m else (question, "")

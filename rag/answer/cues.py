@@ -147,4 +147,4 @@ def cue_match(cue: Cue, sentence: str, question: str) -> float:
         return 1.0 if _DATE.search(sentence) else 0.0
     if cue == "number":
         return 1.0 if _NUMBER.search(sentence) else 0.0
-    return 1.0 if new_entities(sentence, question) else 0.0
+    return min(1.0, len(new_entities(sentence, question)) / 2)  # two new names (or more) beat one

@@ -21,6 +21,7 @@ from datetime import datetime
 from ingest.chunk import sentence_spans
 from ingest.clean import is_call_to_action, words
 from rag.answer import ABSTAIN_TEXT, AnswerEvent, IdfFn
+from rag.answer.condense import split_condensed
 from rag.answer.cues import Cue, cue_match, question_cue
 from rag.bm25 import tokenize
 from rag.embedders import Embedder
@@ -32,6 +33,9 @@ SHORTLIST = 8  # sentences embedded per question: the latency budget allows abou
 MAX_SENTENCES = 4
 CLOSE_TO_BEST = 0.80  # a further sentence joins the answer only if it scores this close to the best
 REDUNDANT = 0.6  # token-set overlap above which two sentences say the same thing
+CONTEXT_TERM_WEIGHT = 0.3
+CONDITION_TERM_WEIGHT = 0.5
+_IF_CLAUSE = re.compile(r"\b(if|unless)\b[^,?]*", re.IGNORECASE)
 
 
 # Stemmed question words: they say what is asked, not what the evidence must contain.
@@ -87,21 +91,35 @@ class ExtractiveAnswerer:
         self.settings = settings
         self.idf = idf or (lambda token: 1.0)
 
+    def term_weights(self, question: str) -> dict[str, float]:
+        """Idf of each question term; terms a condensed follow-up borrowed from earlier turns count less,
+        so "and who loses? (Supermicro xAI)" looks for losers, not for the earlier answer again."""
+        asked, context = split_condensed(question)
+        # The terms of an "if" clause set the scene; the main clause says what the answer must be about.
+        condition = _IF_CLAUSE.search(asked)
+        main = _IF_CLAUSE.sub(" ", asked) if condition else asked
+        weights = {t: self.idf(t) for t in question_terms(main)}
+        parts = ((condition[0] if condition else "", CONDITION_TERM_WEIGHT), (context, CONTEXT_TERM_WEIGHT))
+        for part, factor in parts:
+            for t in question_terms(part) - weights.keys():
+                weights[t] = factor * self.idf(t)
+        return weights
+
     def score(self, question: str, passages: list[Passage]) -> list[Candidate]:
         """Candidates scored and sorted best first."""
         candidates = candidate_sentences(passages)
         if not candidates:
             return []
-        q_tokens = question_terms(question)
-        weights = {t: self.idf(t) for t in q_tokens}
+        weights = self.term_weights(question)
         total = sum(weights.values()) or 1.0
-        cue: Cue = question_cue(question)
+        asked, _ = split_condensed(question)
+        cue: Cue = question_cue(asked)
         context_tokens = {id(p): set(tokenize([f"{p.title or ''}\n{p.text}"])[0]) for p in passages}
         for c in candidates:
             c.tokens = set(tokenize([c.text])[0])
             c.coverage = sum(w for t, w in weights.items() if t in c.tokens) / total
             c.context = sum(w for t, w in weights.items() if t in context_tokens[id(c.passage)]) / total
-            c.cue = cue_match(cue, c.text, question)
+            c.cue = cue_match(cue, c.text, asked)
         lexical = sorted(
             candidates, key=lambda c: W_COVERAGE * c.coverage + W_CONTEXT * c.context + W_CUE * c.cue, reverse=True
         )
@@ -129,11 +147,10 @@ class ExtractiveAnswerer:
 
         A question about a detail the articles never mention (how many episodes, which fine) usually keeps
         a rare term unmatched, even when the topic matches well."""
-        q_tokens = question_terms(question)
         seen: set[str] = set()
         for c in ranked[:3]:
             seen |= set(tokenize([f"{c.passage.title or ''}\n{c.passage.text}"])[0])
-        weights = {t: self.idf(t) for t in q_tokens}
+        weights = self.term_weights(question)
         return sum(w for t, w in weights.items() if t not in seen) / (sum(weights.values()) or 1.0)
 
     def answer(self, question: str, passages: list[Passage], as_of: datetime | None = None) -> Answer:
