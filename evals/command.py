@@ -59,6 +59,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
     store = Path(args.eval_store) if args.eval_store else None
     if store is not None and not store.is_dir():
         raise InputError(f"--data-dir: no store at {store}")
+    if store is None and not evalset.corpus_paths and evalset.corpus_docs is None:
+        raise InputError(f"{args.set}: give the articles to ask over with --corpus PATH, "
+                         "or an existing store with --data-dir DIR")
 
     quiet = args.json or not sys.stderr.isatty()
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),

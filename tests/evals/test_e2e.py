@@ -97,6 +97,7 @@ def test_second_run_reuses_the_store_and_the_gate_fails_on_a_worse_baseline(samp
     (["eval", "sample", "--fail-under", "correct"], "METRIC=VALUE"),
     (["eval", "sample", "--baseline", "/nonexistent.json"], "baseline not found"),
     (["eval", "sample", "--gold-context"], "has no context"),
+    (["eval", str(ROOT / "evals" / "data" / "sample.jsonl")], "give the articles to ask over with --corpus"),
 ])
 def test_cli_rejects_bad_input_with_one_line(argv, message, tmp_path, capsys):
     rc = main(["--data-dir", str(tmp_path / "d"), *argv])
