@@ -86,8 +86,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if args.write_baseline:
         target = Path(args.write_baseline)
         target.parent.mkdir(parents=True, exist_ok=True)
-        tolerances = baseline.get("tolerances", {}) if baseline else {}
-        target.write_text(json.dumps(rp.baseline_from(report, tolerances), indent=1, ensure_ascii=False) + "\n")
+        tolerances = baseline.get("tolerances", {}) if baseline else {}  # refreshing keeps the tolerances
+        note = baseline.get("note", "") if baseline else ""
+        target.write_text(json.dumps(rp.baseline_from(report, tolerances, note), indent=1, ensure_ascii=False) + "\n")
 
     if args.json:
         sys.stdout.write(json.dumps({"summary": report["summary"], "per_type": report["per_type"],

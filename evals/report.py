@@ -162,11 +162,11 @@ def missed_thresholds(summary: dict[str, Any], thresholds: dict[str, float]) -> 
     return missed
 
 
-def baseline_from(report: dict[str, Any], tolerances: dict[str, float]) -> dict[str, Any]:
+def baseline_from(report: dict[str, Any], tolerances: dict[str, float], note: str = "") -> dict[str, Any]:
     """A compact baseline file from a report: its summary, per-question correctness, the tolerances."""
     return {
         "set": report["set"], "created": report["started"], "judge": report["judge"], "options": report["options"],
-        "summary": report["summary"], "tolerances": tolerances,
+        "summary": report["summary"], "tolerances": tolerances, "note": note,
         "questions": {q["id"]: q["metrics"].get("correct") for q in report["questions"]},
     }
 
