@@ -70,7 +70,7 @@ class SentenceTransformerEmbedder:
             getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
         )
         self.dim = int(dimension() or 0)
-        self.max_tokens = int(self._model.max_seq_length)
+        self.max_tokens = int(self._model.max_seq_length or 256)
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:

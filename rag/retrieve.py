@@ -108,8 +108,10 @@ class Retriever:
             passages.append(p)
         passages.sort(key=lambda p: p.score, reverse=True)
         if group_by_article:
-            seen: set[str] = set()
-            passages = [p for p in passages if not (p.article_id in seen or seen.add(p.article_id))]
+            best: dict[str, Passage] = {}
+            for p in passages:  # sorted best first: the first passage of each article is its best
+                best.setdefault(p.article_id, p)
+            passages = list(best.values())
         return passages[:k]
 
     def _fuse_article_ranking(

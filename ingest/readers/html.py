@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ingest.clean import split_authors
 from ingest.readers import RawDocument
 from rag.errors import ArticleRejected
@@ -10,7 +12,7 @@ from rag.errors import ArticleRejected
 def read_html(markup: str, origin: str, url: str | None = None) -> RawDocument:
     import trafilatura
 
-    doc = trafilatura.bare_extraction(
+    doc: Any = trafilatura.bare_extraction(  # a Document (as_dict=False): typed loosely upstream
         markup, url=url, with_metadata=True, include_comments=False, include_tables=False, favor_precision=True
     )
     if doc is None or not (doc.text or "").strip():

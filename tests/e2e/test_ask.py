@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from rag.engine import Engine
 from rag.types import Answer, Filters
@@ -35,7 +35,8 @@ def test_flagship_question_names_dell_wistron_inventec_with_citations(seeded_eng
 
 
 def test_unanswerable_question_gets_the_plain_sentence(seeded_engine: Engine):
-    for question in ("What did Apple announce about the iPhone 16 camera?", "How many episodes will Squid Game season 3 have?"):
+    questions = ("What did Apple announce about the iPhone 16 camera?", "How many episodes will Squid Game season 3 have?")
+    for question in questions:
         answer = seeded_engine.ask(question)
         assert answer.abstained and answer.citations == []
         assert answer.answer == "The indexed articles do not answer this question."
@@ -44,14 +45,14 @@ def test_unanswerable_question_gets_the_plain_sentence(seeded_engine: Engine):
 def test_date_and_source_filters_change_the_answer(engine: Engine):
     engine.ingest_paths([FIXTURES / "mini_corpus.jsonl"])
     question = "How many vehicles did Acme Motors recall?"
-    early = engine.ask(question, filters=Filters(until=datetime(2024, 2, 1, tzinfo=timezone.utc)))
+    early = engine.ask(question, filters=Filters(until=datetime(2024, 2, 1, tzinfo=UTC)))
     ap = engine.ask(question, filters=Filters(sources=["AP"]))
     assert "120,000" in early.answer and "2.1 million" not in early.answer
     assert "2.1 million" in ap.answer and "120,000" not in ap.answer
     assert {c.source for c in ap.citations} == {"AP"}
     _check_citations(engine, early)
     _check_citations(engine, ap)
-    replay = engine.ask(question, filters=Filters(as_of=datetime(2024, 3, 1, tzinfo=timezone.utc)))
+    replay = engine.ask(question, filters=Filters(as_of=datetime(2024, 3, 1, tzinfo=UTC)))
     assert "2.1 million" not in replay.answer  # published after the as-of date
 
 

@@ -1,5 +1,5 @@
-from itertools import pairwise
 from datetime import UTC, datetime
+from itertools import pairwise
 
 from ingest.chunk import chunk_article, sentence_spans
 from rag.types import Article
