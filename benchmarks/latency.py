@@ -15,7 +15,7 @@ from rag.types import Filters
 
 def main() -> None:
     engine = realtimeqa_engine()
-    questions = realtimeqa_questions()
+    questions = realtimeqa_questions(engine)
     for q in questions[:10]:  # warm-up: caches, allocator, first-call paths
         engine.ask(q["question_sentence"], filters=Filters(as_of=q["as_of"]))
     for name, op in [

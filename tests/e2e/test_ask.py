@@ -35,7 +35,10 @@ def test_flagship_question_names_dell_wistron_inventec_with_citations(seeded_eng
 
 
 def test_unanswerable_question_gets_the_plain_sentence(seeded_engine: Engine):
-    questions = ("What did Apple announce about the iPhone 16 camera?", "How many episodes will Squid Game season 3 have?")
+    questions = (
+        "What did Apple announce about the iPhone 16 camera?",
+        "How many episodes will Squid Game season 3 have?",
+    )
     for question in questions:
         answer = seeded_engine.ask(question)
         assert answer.abstained and answer.citations == []
