@@ -155,7 +155,7 @@ class Bm25Index:
         snap = self._snapshot
         if snap is None:
             return 1.0
-        df = snap.doc_freq.get(token, 0)
+        df = max(snap.doc_freq.get(token, 0), 1)  # unseen terms are no rarer than a term seen once
         return math.log(1.0 + (len(snap.ids) - df + 0.5) / (df + 0.5))
 
     def _load(self, generation: str) -> Bm25Snapshot | None:

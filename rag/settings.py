@@ -43,12 +43,12 @@ class Settings(BaseSettings):
         0.30, description="Extractive answerer abstains when its best sentence scores below this (calibrated)."
     )
     abstain_missing: float = Field(
-        0.35,
+        0.40,
         description="Extractive answerer abstains when this idf-weighted share of the question's terms is missing "
         "from the passages of its best evidence (calibrated)...",
     )
     abstain_semantic: float = Field(
-        0.70,
+        0.60,
         description="...unless its best sentence is at least this similar to the question (a paraphrase, calibrated).",
     )
     llm: str = Field("extractive", description="Answer writer: `extractive` (default, no LLM) or provider:model.")
