@@ -32,7 +32,7 @@ def main() -> None:
         t = time.perf_counter()
         report = engine.ingest_documents(docs)
         pipeline_s = time.perf_counter() - t
-        _, texts, metas = engine.store.all_chunks()
+        _, texts, metas, _ = engine.store.all_chunks()
         embedded = [f"{m['title']}\n{d}" if m.get("title") else d for d, m in zip(texts, metas, strict=True)]
         t = time.perf_counter()
         engine.embedder.embed(embedded)

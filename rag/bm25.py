@@ -1,4 +1,4 @@
-"""BM25 over the chunks: a derived cache of the Chroma collection (local Chroma has no hybrid search).
+"""BM25 (and, on small stores, the chunk vectors) over the chunks: a derived cache of the Chroma collection.
 
 The index also keeps every chunk's text and metadata in memory, so search builds passages without a
 second round trip to the store. It is persisted with the store's generation token and rebuilt whenever
@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 logging.getLogger("bm25s").setLevel(logging.WARNING)  # bm25s forces DEBUG on import
 
 _stemmer = Stemmer.Stemmer("english")
-_FORMAT = 3  # bump when Bm25Snapshot changes: old cache files are then ignored and rebuilt
+_FORMAT = 4  # bump when Bm25Snapshot changes: old cache files are then ignored and rebuilt
 
 
 def index_text(title: str | None, text: str) -> str:
@@ -55,6 +55,8 @@ class Bm25Snapshot:
     # Whole-article BM25: article_chunks[j] are the chunk positions of article j (in order).
     article_retriever: bm25s.BM25 | None = None
     article_chunks: list[list[int]] = field(default_factory=list)
+    # Chunk vectors (row i = ids[i]) for exact dense search in memory on small stores; None on large ones.
+    vectors: np.ndarray | None = None
     position: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -80,7 +82,13 @@ def _article_texts(texts: list[str], metas: list[dict[str, Any]]) -> tuple[list[
     return docs, members
 
 
-def build_snapshot(generation: str, ids: list[str], texts: list[str], metas: list[dict[str, Any]]) -> Bm25Snapshot:
+def build_snapshot(
+    generation: str,
+    ids: list[str],
+    texts: list[str],
+    metas: list[dict[str, Any]],
+    vectors: np.ndarray | None = None,
+) -> Bm25Snapshot:
     retriever = article_retriever = None
     article_chunks: list[list[int]] = []
     doc_freq: Counter[str] = Counter()
@@ -104,6 +112,7 @@ def build_snapshot(generation: str, ids: list[str], texts: list[str], metas: lis
         doc_freq=dict(doc_freq),
         article_retriever=article_retriever,
         article_chunks=article_chunks,
+        vectors=vectors,
     )
 
 
@@ -119,8 +128,9 @@ def _scores(retriever: bm25s.BM25 | None, query: str, n: int) -> np.ndarray:
 class Bm25Index:
     """Keeps a BM25 snapshot in step with the store; thread-safe for concurrent searches."""
 
-    def __init__(self, store: ChromaStore, cache_dir: Path, name: str) -> None:
+    def __init__(self, store: ChromaStore, cache_dir: Path, name: str, max_vector_chunks: int = 200_000) -> None:
         self._store = store
+        self._max_vector_chunks = max_vector_chunks
         self._path = cache_dir / f"bm25-{name}-v{_FORMAT}.pkl"
         self._lock = threading.Lock()
         self._snapshot: Bm25Snapshot | None = None
@@ -136,8 +146,9 @@ class Bm25Index:
                 return self._snapshot
             snap = self._load(generation)
             if snap is None:
-                ids, texts, metas = self._store.all_chunks()
-                snap = build_snapshot(generation, ids, texts, metas)
+                keep = 0 < self._store.counts()["chunks"] <= self._max_vector_chunks
+                ids, texts, metas, vectors = self._store.all_chunks(with_vectors=keep)
+                snap = build_snapshot(generation, ids, texts, metas, vectors if keep else None)
                 self._save(snap)
             self._snapshot = snap
             return snap

@@ -40,7 +40,9 @@ class Engine:
 
     @cached_property
     def bm25(self) -> Bm25Index:
-        return Bm25Index(self.store, self.settings.cache_dir, self.settings.collection)
+        return Bm25Index(
+            self.store, self.settings.cache_dir, self.settings.collection, self.settings.memory_dense_max_chunks
+        )
 
     @cached_property
     def retriever(self) -> Retriever:

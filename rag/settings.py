@@ -32,6 +32,11 @@ class Settings(BaseSettings):
     min_article_chars: int = Field(80, ge=1, description="Articles shorter than this (after cleaning) are rejected.")
     top_k: int = Field(8, ge=1, le=100, description="Passages returned by search / used by the answerer.")
     candidates: int = Field(60, ge=5, description="Candidates taken from each retriever before fusion.")
+    memory_dense_max_chunks: int = Field(
+        200_000,
+        ge=0,
+        description="Up to this many chunks, dense search runs exactly in memory on cached vectors; above, in Chroma.",
+    )
     rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant.")
     recency_half_life_days: float = Field(
         30.0, gt=0, description="Age at which the recency prior has decayed halfway to its floor."

@@ -265,16 +265,20 @@ class ChromaStore:
         for page in self._pages(self.chunks, include=["metadatas"]):
             yield from zip(page["ids"], page["metadatas"] or [], strict=True)
 
-    def all_chunks(self) -> tuple[list[str], list[str], list[dict[str, Any]]]:
-        """Every chunk's id, text and metadata (for building derived indexes)."""
+    def all_chunks(self, with_vectors: bool = False) -> tuple[list[str], list[str], list[dict[str, Any]], np.ndarray]:
+        """Every chunk's id, text, metadata and (optionally) vector, for building derived indexes."""
         ids: list[str] = []
         docs: list[str] = []
         metas: list[dict[str, Any]] = []
-        for page in self._pages(self.chunks, include=["documents", "metadatas"]):
+        vectors: list[np.ndarray] = []
+        include = ["documents", "metadatas", *(["embeddings"] if with_vectors else [])]
+        for page in self._pages(self.chunks, include=include):
             ids += page["ids"]
             docs += page["documents"] or []
             metas += [dict(m) for m in page["metadatas"] or []]
-        return ids, docs, metas
+            if with_vectors:
+                vectors.append(np.asarray(page["embeddings"], dtype=np.float32))
+        return ids, docs, metas, (np.concatenate(vectors) if vectors else np.zeros((0, 0), dtype=np.float32))
 
     def get_chunks(self, ids: Sequence[str]) -> list[Passage]:
         got = self.chunks.get(ids=list(ids), include=["documents", "metadatas"])
