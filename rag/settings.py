@@ -158,8 +158,12 @@ def settings_table() -> str:
     """The README's configuration table, generated from the fields above."""
     rows = ["| variable | default | meaning |", "|---|---|---|"]
     for name, field in Settings.model_fields.items():
-        default = field.default if field.default is not None else "(unset)"
-        rows.append(f"| `NEWSQA_{name.upper()}` | `{default}` | {field.description or ''} |")
+        default = field.default if field.default not in (None, "", []) else "(unset)"
+        alias = field.validation_alias
+        names = [str(a) for a in getattr(alias, "choices", [alias])] if alias else [f"NEWSQA_{name.upper()}"]
+        variable = " or ".join(dict.fromkeys(f"`{n.upper()}`" for n in names))
+        description = (field.description or "").replace("|", "\\|")
+        rows.append(f"| {variable} | `{default}` | {description} |")
     return "\n".join(rows)
 
 
