@@ -235,10 +235,10 @@ class SlowStreamingAnswerer:
     def __init__(self, inner, delay_s: float) -> None:  # type: ignore[no-untyped-def]
         self.inner, self.delay_s = inner, delay_s
 
-    def answer(self, question, passages):  # type: ignore[no-untyped-def]
+    def answer(self, question, passages, as_of=None):  # type: ignore[no-untyped-def]
         return self.inner.answer(question, passages)
 
-    def stream(self, question, passages):  # type: ignore[no-untyped-def]
+    def stream(self, question, passages, as_of=None):  # type: ignore[no-untyped-def]
         from rag.answer import AnswerEvent
 
         answer = self.inner.answer(question, passages)
