@@ -29,7 +29,7 @@ from rag.settings import Settings
 from rag.types import Answer, Citation, Passage
 
 W_COVERAGE, W_CONTEXT, W_SEMANTIC, W_CUE = 0.40, 0.10, 0.35, 0.15
-SHORTLIST = 8  # sentences embedded per question: the latency budget allows about this many
+SHORTLIST = 5  # sentences embedded per question: what the 150 ms latency budget allows on 2 cores
 MAX_SENTENCES = 4
 CLOSE_TO_BEST = 0.80  # a further sentence joins the answer only if it scores this close to the best
 REDUNDANT = 0.6  # token-set overlap above which two sentences say the same thing
