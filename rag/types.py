@@ -80,6 +80,23 @@ class Citation(BaseModel):
     support: float | None = Field(None, description="Support score of the cited sentence, when verified.")
     also_in: list[OutletCopy] = Field(default_factory=list, description="Other outlets that ran this story.")
 
+    @classmethod
+    def quoting(cls, passage: Passage, n: int, start: int, end: int, support: float | None = None) -> Citation:
+        """Citation ``[n]`` quoting ``article.text[start:end]``, a span inside ``passage`` (article offsets)."""
+        return cls(
+            n=n,
+            article_id=passage.article_id,
+            chunk_id=passage.chunk_id,
+            title=passage.title,
+            source=passage.source,
+            published=passage.published,
+            url=passage.url,
+            quote=passage.text[start - passage.start : end - passage.start],
+            start=start,
+            end=end,
+            support=support,
+        )
+
 
 class Answer(BaseModel):
     id: str | None = Field(None, description="Echo of the request id (batch mode).")

@@ -184,21 +184,6 @@ def render(question: str, chosen: list[Candidate]) -> Answer:
     citations = []
     parts = []
     for n, c in enumerate(chosen, start=1):
-        p = c.passage
-        citations.append(
-            Citation(
-                n=n,
-                article_id=p.article_id,
-                chunk_id=p.chunk_id,
-                title=p.title,
-                source=p.source,
-                published=p.published,
-                url=p.url,
-                quote=c.text,
-                start=c.start,
-                end=c.end,
-                support=round(c.score, 4),
-            )
-        )
+        citations.append(Citation.quoting(c.passage, n, c.start, c.end, support=round(c.score, 4)))
         parts.append(f"{c.text} [{n}]")
     return Answer(question=question, answer=" ".join(parts), citations=citations, mode="extractive")

@@ -295,7 +295,7 @@ class LexicalEmbeddingSupport:
             semantic = max(float(sims.max()), 0.0)
             match = 0.5 * overlap + 0.5 * sims
             k = int(np.argmax(match))
-            if _flipped(claim, tokens, p.text[ev.spans[k][0]:ev.spans[k][1]], ev.span_tokens[k]):
+            if _flipped(claim, tokens, p.text[ev.spans[k][0] : ev.spans[k][1]], ev.span_tokens[k]):
                 gate *= MISSING_FACTOR
             start, end = _best_sentence(ev.spans, match)
             out.append(Support(round((0.5 * lexical + 0.5 * semantic) * gate, 4), start, end))
@@ -409,21 +409,7 @@ class CitationVerifier:
         out = []
         for i, c in sorted(self._cites.items(), key=lambda item: item[1].n):
             p = self.passages[i]
-            out.append(
-                Citation(
-                    n=c.n,
-                    article_id=p.article_id,
-                    chunk_id=p.chunk_id,
-                    title=p.title,
-                    source=p.source,
-                    published=p.published,
-                    url=p.url,
-                    quote=p.text[c.start : c.end],
-                    start=p.start + c.start,
-                    end=p.start + c.end,
-                    support=c.score,
-                )
-            )
+            out.append(Citation.quoting(p, c.n, p.start + c.start, p.start + c.end, support=c.score))
         return out
 
 
