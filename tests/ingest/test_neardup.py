@@ -49,7 +49,7 @@ def test_signatures_separate_copies_from_other_stories() -> None:
 
 
 def _chunk_articles(engine: Engine) -> set[str]:
-    _, _, metas = engine.store.all_chunks()
+    _, _, metas, _ = engine.store.all_chunks()
     return {m["article_id"] for m in metas}
 
 
