@@ -4,7 +4,7 @@ STAMP := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: setup run test lint bench clean browser eval
+.PHONY: setup run test check lint bench clean browser eval
 
 setup: $(STAMP)
 
@@ -31,9 +31,15 @@ browser:
 test: setup browser
 	$(VENV)/bin/pytest -q
 
+# The fast tier for iteration: everything but the tests that start real processes, servers or a browser.
+check: setup
+	$(VENV)/bin/pytest -q -m "not slow"
+
 lint: setup
 	$(VENV)/bin/ruff check rag ingest api evals tests benchmarks
+	$(VENV)/bin/ruff format --check rag ingest api evals tests benchmarks
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 
 # Benchmarks over ../shared/data (the RealTime QA corpus is embedded once into .newsqa-bench/, ~15 min).
 bench: setup

@@ -12,9 +12,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from rag.dates import parse_date
 from rag.errors import InputError, NewsqaError
 from rag.settings import Settings
+from rag.text.dates import parse_date
 from rag.types import Filters, Passage
 
 SAMPLE_DIR = Path(__file__).resolve().parent.parent / "samples"
@@ -31,7 +31,7 @@ def _filters(args: argparse.Namespace) -> Filters:
 
 
 def _engine(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    from rag.engine import Engine
+    from ingest.engine import Engine
 
     return Engine(args.settings)
 

@@ -10,10 +10,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from ingest.dedup import article_id, canonical_url  # noqa: E402
-from rag.dates import parse_date  # noqa: E402
-from rag.engine import Engine  # noqa: E402
+from ingest.engine import Engine  # noqa: E402
 from rag.settings import Settings  # noqa: E402
+from rag.text.dates import parse_date  # noqa: E402
+from rag.text.ids import article_id, canonical_url  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"
 RTQA = DATA / "realtimeqa"

@@ -14,7 +14,7 @@ import re
 
 from _common import ROOT, realtimeqa_engine, realtimeqa_questions
 
-from rag.dates import parse_date
+from rag.text.dates import parse_date
 from rag.types import Filters
 
 
@@ -60,8 +60,10 @@ def main() -> None:
     neg = [features(u["question"], parse_date(u.get("as_of"), end_of_day=True)) for u in unanswerable]
 
     n, s = len(pos), engine.settings
-    print(f"RealTime QA answers (extractive; abstain below score {s.abstain_threshold}, or missing share above "
-          f"{s.abstain_missing} with similarity below {s.abstain_semantic}), n={n} answerable, {len(neg)} unanswerable")
+    print(
+        f"RealTime QA answers (extractive; abstain below score {s.abstain_threshold}, or missing share above "
+        f"{s.abstain_missing} with similarity below {s.abstain_semantic}), n={n} answerable, {len(neg)} unanswerable"
+    )
     print(f"  correct (gold choice, no other choice): {sum(c for _, _, a, c, _ in pos if not a.abstained) / n:.3f}")
     print(f"  contains the gold choice:               {sum(g for _, _, a, _, g in pos if not a.abstained) / n:.3f}")
     print(f"  abstained on answerable (false):        {sum(a.abstained for _, _, a, _, _ in pos) / n:.3f}")
@@ -76,6 +78,7 @@ def main() -> None:
             fa = sum(abstains(b, f, missing, semantic) for b, f, *_ in pos) / n
             ra = sum(abstains(b, f, missing, semantic) for b, f, _ in neg) / max(len(neg), 1)
             print(f"         {missing:.2f}     {semantic:.2f}        {fa:.3f}          {ra:.3f}")
+
 
 if __name__ == "__main__":
     main()

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from _common import BENCH_DIR, ROOT, RTQA, realtimeqa_questions
 
-from rag.engine import Engine
+from ingest.engine import Engine
 from rag.settings import Settings
 
 LUA = r"""
@@ -82,7 +82,9 @@ def run_wrk(base: str, script: Path, clients: int, seconds: int) -> dict[str, fl
     threads = min(clients, 2)
     out = subprocess.run(
         ["wrk", f"-t{threads}", f"-c{clients}", f"-d{seconds}s", "--timeout", "60s", "-s", str(script), base],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     line = next(x for x in out.splitlines() if x.startswith("RESULT "))
     n, io_errors, status_errors, secs, p50, p95, p99 = (float(x) for x in line.split()[1:])
@@ -99,16 +101,24 @@ def main() -> None:
     args = parser.parse_args()
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]  (progress shows when piped to a file)
     if shutil.which("wrk") is None:
-        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True, env={**os.environ,
-                       "DEBIAN_FRONTEND": "noninteractive"})
+        subprocess.run(
+            ["apt-get", "install", "-y", "-qq", "wrk"],
+            check=True,
+            env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+        )
 
     data_dir = args.data_dir or small_store(args.articles)
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSQA_")}
     env.update(NEWSQA_DATA_DIR=str(data_dir), NEWSQA_HTTP_ENGINE_THREADS=str(args.threads), HF_HUB_OFFLINE="1")
     log = open(BENCH_DIR / "http_latency_server.log", "wb")  # noqa: SIM115 (lives as long as the server)
-    server = subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--port", str(port)], cwd=ROOT, env=env,
-                              stdout=log, stderr=subprocess.STDOUT)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "api.cli", "serve", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         import httpx
@@ -120,19 +130,25 @@ def main() -> None:
             except httpx.TransportError:
                 time.sleep(0.5)
         ready = httpx.get(f"{base}/readyz").json()
-        print(f"server ready: {ready['articles']} articles, {ready['chunks']} chunks; "
-              f"engine threads {args.threads}; RSS {rss_mb(server.pid)[0]:.0f} MB")
+        print(
+            f"server ready: {ready['articles']} articles, {ready['chunks']} chunks; "
+            f"engine threads {args.threads}; RSS {rss_mb(server.pid)[0]:.0f} MB"
+        )
         with tempfile.TemporaryDirectory() as tmp:
             script = Path(tmp) / "ask.lua"
             lua_script(script)
             run_wrk(base, script, 2, 5)  # warm-up
-            print(f"{'clients':>7} {'requests':>8} {'errors':>6} {'req/s':>7} {'p50 ms':>8} {'p95 ms':>8} "
-                  f"{'p99 ms':>8} {'RSS MB':>7}")
+            print(
+                f"{'clients':>7} {'requests':>8} {'errors':>6} {'req/s':>7} {'p50 ms':>8} {'p95 ms':>8} "
+                f"{'p99 ms':>8} {'RSS MB':>7}"
+            )
             for clients in (int(c) for c in args.clients.split(",")):
                 r = run_wrk(base, script, clients, args.seconds)
                 rss, peak = rss_mb(server.pid)
-                print(f"{clients:>7} {r['requests']:>8.0f} {r['errors']:>6.0f} {r['rps']:>7.1f} {r['p50']:>8.1f} "
-                      f"{r['p95']:>8.1f} {r['p99']:>8.1f} {rss:>7.0f}")
+                print(
+                    f"{clients:>7} {r['requests']:>8.0f} {r['errors']:>6.0f} {r['rps']:>7.1f} {r['p50']:>8.1f} "
+                    f"{r['p95']:>8.1f} {r['p99']:>8.1f} {rss:>7.0f}"
+                )
             print(f"server peak RSS {peak:.0f} MB")
     finally:
         server.terminate()

@@ -15,8 +15,8 @@ from pathlib import Path
 
 from _common import RTQA
 
+from ingest.engine import Engine
 from ingest.readers.jsonl import record_to_document
-from rag.engine import Engine
 from rag.settings import Settings
 
 

@@ -31,10 +31,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from ingest.chunk import sentence_spans  # noqa: E402
 from rag.answer.verify import LexicalEmbeddingSupport, _entities  # noqa: E402
 from rag.embedders import load_embedder  # noqa: E402
 from rag.settings import Settings  # noqa: E402
+from rag.text.sentences import sentence_spans  # noqa: E402
 from rag.types import Passage  # noqa: E402
 
 CORPUS = ROOT.parent / "shared" / "data" / "realtimeqa" / "corpus.json"
@@ -56,16 +56,25 @@ def _outlet(doc: dict) -> str:
 
 def _passages(doc: dict) -> list[Passage]:
     text = doc["text"]
-    spans = [s for s in sentence_spans(text) if len(text[s[0]:s[1]].split()) >= 6]
+    spans = [s for s in sentence_spans(text) if len(text[s[0] : s[1]].split()) >= 6]
     out = []
     for i in range(0, max(len(spans) - WINDOW + 1, 1), WINDOW):
-        group = spans[i:i + WINDOW]
+        group = spans[i : i + WINDOW]
         if len(group) < 3:
             continue
         start, end = group[0][0], group[-1][1]
-        out.append(Passage(chunk_id=f"{doc['doc_id']}:{i}", article_id=doc["doc_id"], index=i, text=text[start:end],
-                           start=start, end=end, title=None if doc["title"] == "None" else doc["title"],
-                           source=_outlet(doc)))
+        out.append(
+            Passage(
+                chunk_id=f"{doc['doc_id']}:{i}",
+                article_id=doc["doc_id"],
+                index=i,
+                text=text[start:end],
+                start=start,
+                end=end,
+                title=None if doc["title"] == "None" else doc["title"],
+                source=_outlet(doc),
+            )
+        )
     return out
 
 
@@ -144,8 +153,10 @@ def main() -> None:
         return p, r, 2 * p * r / (p + r) if p + r else 0.0
 
     kinds = sorted({c.kind for c in cases})
-    print(f"labelled set: {len(cases)} cases from {args.articles} articles "
-          + ", ".join(f"{k} {sum(c.kind == k for c in cases)}" for k in kinds))
+    print(
+        f"labelled set: {len(cases)} cases from {args.articles} articles "
+        + ", ".join(f"{k} {sum(c.kind == k for c in cases)}" for k in kinds)
+    )
     print(f"support test: {elapsed / len(cases) * 1000:.1f} ms per sentence (incl. embedding the passage)")
     p, r, f1 = metrics(threshold)
     print(f"threshold {threshold}: unsupported precision {p:.3f} recall {r:.3f} F1 {f1:.3f}")

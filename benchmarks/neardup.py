@@ -34,8 +34,20 @@ from ingest.neardup import DATE_WINDOW_DAYS, signature  # noqa: E402
 
 CORPUS = ROOT.parent / "shared" / "data" / "realtimeqa" / "corpus.json"
 THRESHOLDS = [0.3, 0.4, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.9]
-STYLE = {"percent": "%", "U.S.": "US", "said": "says", "Mr.": "", "Ms.": "", "about": "around", "but": "yet",
-         "also": "as well", "people": "persons", "million": "mln", "billion": "bln", "however": "though"}
+STYLE = {
+    "percent": "%",
+    "U.S.": "US",
+    "said": "says",
+    "Mr.": "",
+    "Ms.": "",
+    "about": "around",
+    "but": "yet",
+    "also": "as well",
+    "people": "persons",
+    "million": "mln",
+    "billion": "bln",
+    "however": "though",
+}
 DATELINES = ["WASHINGTON (AP) — ", "NEW YORK (Reuters) - ", "LONDON — ", "(CNN) — ", "SAN FRANCISCO, Calif. — "]
 TRAILERS = [
     "Copyright 2022 The Associated Press. All rights reserved. This material may not be published, broadcast, "
@@ -121,13 +133,15 @@ def main() -> int:
             pos[level].append(float((copy == sig[i]).mean()) if copy is not None else 0.0)
     table = []
     for t in THRESHOLDS:
-        table.append({
-            "threshold": t,
-            **{f"recall_{k}": round(float(np.mean(np.array(v) >= t)), 3) for k, v in pos.items()},
-            "recall_real_same_page": round(float(np.mean(np.array(real_pos) >= t)), 3) if real_pos else None,
-            "false_pos": int((neg >= t).sum()),
-            "false_pos_with_date_window": int(((neg >= t) & negw).sum()),
-        })
+        table.append(
+            {
+                "threshold": t,
+                **{f"recall_{k}": round(float(np.mean(np.array(v) >= t)), 3) for k, v in pos.items()},
+                "recall_real_same_page": round(float(np.mean(np.array(real_pos) >= t)), 3) if real_pos else None,
+                "false_pos": int((neg >= t).sum()),
+                "false_pos_with_date_window": int(((neg >= t) & negw).sum()),
+            }
+        )
     result = {
         "articles": len(rows),
         "negative_pairs": len(neg_sims),

@@ -10,29 +10,63 @@ from typing import Any
 
 from rag.errors import InputError
 
-HEADLINE = ("correct", "correct_answerable", "abstention_precision", "abstention_recall", "false_abstention_rate",
-            "hits@1", "hits@5", "hits@10", "mrr@10", "recall@10", "mhrag_official_hits@4", "mhrag_official_hits@10",
-            "citations_resolve", "quotes_verbatim", "citation_precision", "citation_recall",
-            "latency_p50_ms", "latency_p95_ms")
+HEADLINE = (
+    "correct",
+    "correct_answerable",
+    "abstention_precision",
+    "abstention_recall",
+    "false_abstention_rate",
+    "hits@1",
+    "hits@5",
+    "hits@10",
+    "mrr@10",
+    "recall@10",
+    "mhrag_official_hits@4",
+    "mhrag_official_hits@10",
+    "citations_resolve",
+    "quotes_verbatim",
+    "citation_precision",
+    "citation_recall",
+    "latency_p50_ms",
+    "latency_p95_ms",
+)
 
 
 def add_eval_parser(sub: Any) -> None:
     """Register the ``eval`` subcommand on the ``newsqa`` parser."""
     p = sub.add_parser("eval", help="evaluate answers against an eval set (sample, realtimeqa, multihop or a JSONL)")
     p.add_argument("set", metavar="SET", help="sample | realtimeqa | multihop | PATH to a JSONL eval set")
-    p.add_argument("--corpus", action="append", default=[], metavar="PATH",
-                   help="files or folders to ingest for a JSONL set (repeatable)")
+    p.add_argument(
+        "--corpus",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="files or folders to ingest for a JSONL set (repeatable)",
+    )
     p.add_argument("--limit", type=int, default=None, metavar="N", help="only N questions (every type kept)")
-    p.add_argument("--report", metavar="DIR",
-                   help="write report.json/.md/.html here (default: DATA_DIR/eval-reports/SET)")
+    p.add_argument(
+        "--report", metavar="DIR", help="write report.json/.md/.html here (default: DATA_DIR/eval-reports/SET)"
+    )
     p.add_argument("--baseline", metavar="FILE", help="compare with this baseline (a report.json or baseline file)")
     p.add_argument("--gate", action="store_true", help="exit 1 when a metric regressed beyond the baseline tolerance")
-    p.add_argument("--fail-under", action="append", default=[], metavar="METRIC=VALUE",
-                   help="exit 1 when METRIC (a report.json summary key) misses VALUE (repeatable)")
-    p.add_argument("--data-dir", dest="eval_store", metavar="DIR",
-                   help="evaluate against this existing store instead of ingesting the set's corpus")
-    p.add_argument("--gold-context", action="store_true",
-                   help="answer from each question's gold evidence only (sets with context, e.g. multihop)")
+    p.add_argument(
+        "--fail-under",
+        action="append",
+        default=[],
+        metavar="METRIC=VALUE",
+        help="exit 1 when METRIC (a report.json summary key) misses VALUE (repeatable)",
+    )
+    p.add_argument(
+        "--data-dir",
+        dest="eval_store",
+        metavar="DIR",
+        help="evaluate against this existing store instead of ingesting the set's corpus",
+    )
+    p.add_argument(
+        "--gold-context",
+        action="store_true",
+        help="answer from each question's gold evidence only (sets with context, e.g. multihop)",
+    )
     p.add_argument("--llm-judges", action="store_true", help="add llama-index LLM evaluators (needs NEWSQA_LLM)")
     p.add_argument("--write-baseline", metavar="FILE", help="also write a baseline file from this run")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
@@ -60,12 +94,19 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if store is not None and not store.is_dir():
         raise InputError(f"--data-dir: no store at {store}")
     if store is None and not evalset.corpus_paths and evalset.corpus_docs is None:
-        raise InputError(f"{args.set}: give the articles to ask over with --corpus PATH, "
-                         "or an existing store with --data-dir DIR")
+        raise InputError(
+            f"{args.set}: give the articles to ask over with --corpus PATH, or an existing store with --data-dir DIR"
+        )
 
     quiet = args.json or not sys.stderr.isatty()
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  disable=quiet, transient=True) as bar:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        disable=quiet,
+        transient=True,
+    ) as bar:
         tasks: dict[str, Any] = {}
 
         def progress(stage: str, done: int, total: int) -> None:
@@ -91,15 +132,20 @@ def cmd_eval(args: argparse.Namespace) -> int:
         target.write_text(json.dumps(rp.baseline_from(report, tolerances, note), indent=1, ensure_ascii=False) + "\n")
 
     if args.json:
-        sys.stdout.write(json.dumps({"summary": report["summary"], "per_type": report["per_type"],
-                                     "reports": [str(p) for p in paths]}) + "\n")
+        sys.stdout.write(
+            json.dumps(
+                {"summary": report["summary"], "per_type": report["per_type"], "reports": [str(p) for p in paths]}
+            )
+            + "\n"
+        )
     else:
         print_summary(report, diffs, flips)
         print(f"reports: {', '.join(str(p) for p in paths)}")
     failures = rp.missed_thresholds(report["summary"], thresholds)
     if args.gate and diffs:
-        failures += [f"{d.metric} regressed: {d.baseline} -> {d.current} (tolerance {d.tolerance})"
-                     for d in diffs if d.regressed]
+        failures += [
+            f"{d.metric} regressed: {d.baseline} -> {d.current} (tolerance {d.tolerance})" for d in diffs if d.regressed
+        ]
     for line in failures:
         print(f"error: {line}", file=sys.stderr)
     return 1 if failures else 0
@@ -115,8 +161,10 @@ def print_summary(report: dict[str, Any], diffs: list[Any] | None, flips: list[d
     console = Console()
     s = report["summary"]
     by_metric = {d.metric: d for d in diffs or []}
-    table = Table(title=f"{report['set']}: {s['n']} questions ({s['n_answerable']} answerable, "
-                        f"{s['n_unanswerable']} unanswerable)")
+    table = Table(
+        title=f"{report['set']}: {s['n']} questions ({s['n_answerable']} answerable, "
+        f"{s['n_unanswerable']} unanswerable)"
+    )
     table.add_column("metric")
     table.add_column("value", justify="right")
     if diffs is not None:
@@ -127,8 +175,10 @@ def print_summary(report: dict[str, Any], diffs: list[Any] | None, flips: list[d
             row = [k, _fmt(s[k])]
             if diffs is not None:
                 d = by_metric.get(k)
-                row += [_fmt(d.baseline) if d else "–",
-                        (("[red]" if d.regressed else "") + _fmt(d.delta)) if d and d.delta is not None else "–"]
+                row += [
+                    _fmt(d.baseline) if d else "–",
+                    (("[red]" if d.regressed else "") + _fmt(d.delta)) if d and d.delta is not None else "–",
+                ]
             table.add_row(*row)
     console.print(table)
     per_type = Table(title="by question type")
@@ -140,5 +190,7 @@ def print_summary(report: dict[str, Any], diffs: list[Any] | None, flips: list[d
     console.print(per_type)
     console.print(f"citation support judge: {report['judge']}")
     if flips:
-        console.print(f"{len(flips)} question(s) flipped since the baseline: "
-                      + ", ".join(f"{f['id']} {f['was']}->{f['now']}" for f in flips[:20]))
+        console.print(
+            f"{len(flips)} question(s) flipped since the baseline: "
+            + ", ".join(f"{f['id']} {f['was']}->{f['now']}" for f in flips[:20])
+        )

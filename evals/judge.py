@@ -13,10 +13,10 @@ from typing import Protocol
 
 import numpy as np
 
-from ingest.chunk import sentence_spans
-from ingest.clean import normalize_text
-from rag.bm25 import tokenize
 from rag.embedders import Embedder
+from rag.text.normalize import normalize_text
+from rag.text.sentences import sentence_spans
+from rag.text.tokens import tokenize
 
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 

@@ -32,8 +32,9 @@ def build_llm(settings: Settings) -> Any:
 
         if not settings.llm_base_url:
             raise ConfigError("openai-compatible LLMs need NEWSQA_LLM_BASE_URL")
-        return OpenAILike(model=model, api_base=settings.llm_base_url, api_key=key or "none", is_chat_model=True,
-                          timeout=timeout)
+        return OpenAILike(
+            model=model, api_base=settings.llm_base_url, api_key=key or "none", is_chat_model=True, timeout=timeout
+        )
     if provider == "openai":
         from llama_index.llms.openai import OpenAI
 
@@ -71,8 +72,11 @@ class LlamaIndexJudges:
         contexts = [p.text for p in passages]
         faith = self.faithfulness.evaluate(query=item.question, response=answer.answer, contexts=contexts)
         rel = self.relevancy.evaluate(query=item.question, response=answer.answer, contexts=contexts)
-        out: dict[str, float | None] = {"llm_faithfulness": float(bool(faith.passing)),
-                                        "llm_relevancy": float(bool(rel.passing)), "llm_correctness": None}
+        out: dict[str, float | None] = {
+            "llm_faithfulness": float(bool(faith.passing)),
+            "llm_relevancy": float(bool(rel.passing)),
+            "llm_correctness": None,
+        }
         reference = reference_answer(item)
         if reference:
             corr = self.correctness.evaluate(query=item.question, response=answer.answer, reference=reference)

@@ -9,7 +9,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from ingest.clean import normalize_text
+from rag.text.normalize import normalize_text
 from rag.types import Answer, Article, Citation
 
 MARKER = re.compile(r"\[(\d+)\]")
@@ -206,7 +206,7 @@ SupportFn = Callable[[str, str], bool]  # (passage text, statement) -> supported
 def statements(answer: str) -> list[tuple[str, list[int]]]:
     """The answer's sentences, each with the citation numbers attached to it (markers right after a sentence's
     final punctuation belong to that sentence, as the answerers write them)."""
-    from ingest.chunk import sentence_spans
+    from rag.text.sentences import sentence_spans
 
     out: list[tuple[str, list[int]]] = []
     for s, e in sentence_spans(answer):
@@ -214,7 +214,7 @@ def statements(answer: str) -> list[tuple[str, list[int]]]:
         lead = re.match(r"^(\s*\[\d+\])+", piece)
         if lead and out:  # Punkt may start the next sentence with the previous one's markers
             out[-1][1].extend(int(n) for n in MARKER.findall(lead.group()))
-            piece = piece[lead.end():]
+            piece = piece[lead.end() :]
         text = re.sub(r"\s+([.,;:!?])", r"\1", " ".join(MARKER.sub(" ", piece).split()))
         if text:
             out.append((text, [int(n) for n in MARKER.findall(piece)]))
@@ -267,8 +267,10 @@ def alce_citation_scores(
         else:
             precise += joint * len(refs)
     return CitationScores(
-        recall=supported / len(sents), precision=precise / total if total else None,
-        sentences=len(sents), citations=total,
+        recall=supported / len(sents),
+        precision=precise / total if total else None,
+        sentences=len(sents),
+        citations=total,
     )
 
 

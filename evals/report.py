@@ -15,8 +15,16 @@ from rag.errors import InputError
 
 LOWER_IS_BETTER = {"false_abstention_rate", "latency_p50_ms", "latency_p95_ms"}
 DEFAULT_TOLERANCE = 0.05  # absolute, for rates in [0, 1]; latency is not gated unless a tolerance is given
-PER_TYPE_COLUMNS = ("n", "correct", "abstained", "hits@10", "mrr@10", "citation_precision", "citation_recall",
-                    "latency_p50_ms")
+PER_TYPE_COLUMNS = (
+    "n",
+    "correct",
+    "abstained",
+    "hits@10",
+    "mrr@10",
+    "citation_precision",
+    "citation_recall",
+    "latency_p50_ms",
+)
 
 
 def _round(v: float | None) -> float | None:
@@ -55,20 +63,30 @@ def per_type(questions: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 
 def worst(questions: list[dict[str, Any]], n: int = 10) -> list[dict[str, Any]]:
     """The ``n`` worst questions: incorrect first, then by lowest MRR@10 and citation recall."""
+
     def key(q: dict[str, Any]) -> tuple[float, float, float]:
         mt = q["metrics"]
-        return (mt.get("correct") if mt.get("correct") is not None else 1.0,
-                mt.get("mrr@10") if mt.get("mrr@10") is not None else 1.0,
-                mt.get("citation_recall") if mt.get("citation_recall") is not None else 1.0)
+        return (
+            mt.get("correct") if mt.get("correct") is not None else 1.0,
+            mt.get("mrr@10") if mt.get("mrr@10") is not None else 1.0,
+            mt.get("citation_recall") if mt.get("citation_recall") is not None else 1.0,
+        )
+
     return sorted(questions, key=key)[:n]
 
 
 def build_report(result: RunResult) -> dict[str, Any]:
     """The whole report as one JSON-able dict (what report.json holds)."""
     return {
-        "set": result.set_name, "started": result.started, "seconds": result.seconds, "store": result.store,
-        "judge": result.judge, "options": result.options, "notes": result.notes,
-        "summary": summarize(result.questions), "per_type": per_type(result.questions),
+        "set": result.set_name,
+        "started": result.started,
+        "seconds": result.seconds,
+        "store": result.store,
+        "judge": result.judge,
+        "options": result.options,
+        "notes": result.notes,
+        "summary": summarize(result.questions),
+        "per_type": per_type(result.questions),
         "questions": result.questions,
     }
 
@@ -165,8 +183,13 @@ def missed_thresholds(summary: dict[str, Any], thresholds: dict[str, float]) -> 
 def baseline_from(report: dict[str, Any], tolerances: dict[str, float], note: str = "") -> dict[str, Any]:
     """A compact baseline file from a report: its summary, per-question correctness, the tolerances."""
     return {
-        "set": report["set"], "created": report["started"], "judge": report["judge"], "options": report["options"],
-        "summary": report["summary"], "tolerances": tolerances, "note": note,
+        "set": report["set"],
+        "created": report["started"],
+        "judge": report["judge"],
+        "options": report["options"],
+        "summary": report["summary"],
+        "tolerances": tolerances,
+        "note": note,
         "questions": {q["id"]: q["metrics"].get("correct") for q in report["questions"]},
     }
 
@@ -186,8 +209,9 @@ def _md_table(header: list[str], rows: list[list[Any]]) -> str:
     return "\n".join(lines)
 
 
-def to_markdown(report: dict[str, Any], diffs: list[Diff] | None = None, flips: list[dict[str, Any]] | None = None
-                ) -> str:
+def to_markdown(
+    report: dict[str, Any], diffs: list[Diff] | None = None, flips: list[dict[str, Any]] | None = None
+) -> str:
     s = report["summary"]
     parts = [
         f"# Eval report: {report['set']}",
@@ -199,24 +223,38 @@ def to_markdown(report: dict[str, Any], diffs: list[Diff] | None = None, flips: 
         parts.append("Notes: " + " ".join(report["notes"].split()))
     parts += ["## Summary", _md_table(["metric", "value"], [[k, v] for k, v in s.items()])]
     cols = [c for c in PER_TYPE_COLUMNS if any(c in t for t in report["per_type"].values())]
-    parts += ["## By question type", _md_table(["type", *cols], [[t, *(v.get(c) for c in cols)]
-                                                                  for t, v in report["per_type"].items()])]
+    parts += [
+        "## By question type",
+        _md_table(["type", *cols], [[t, *(v.get(c) for c in cols)] for t, v in report["per_type"].items()]),
+    ]
     if diffs is not None:
-        parts += ["## Against the baseline", _md_table(
-            ["metric", "baseline", "now", "delta", "tolerance", "regressed"],
-            [[d.metric, d.baseline, d.current, d.delta, d.tolerance, "REGRESSED" if d.regressed else ""]
-             for d in diffs])]
+        parts += [
+            "## Against the baseline",
+            _md_table(
+                ["metric", "baseline", "now", "delta", "tolerance", "regressed"],
+                [
+                    [d.metric, d.baseline, d.current, d.delta, d.tolerance, "REGRESSED" if d.regressed else ""]
+                    for d in diffs
+                ],
+            ),
+        ]
         flip_rows = [[f["id"], f["question"], f["was"], f["now"]] for f in flips or []]
         parts += ["### Flipped questions", _md_table(["id", "question", "was", "now"], flip_rows) if flips else "None."]
     parts.append("## Worst 10 questions")
     for q in worst(report["questions"]):
         gold = q["gold"]
-        want = ("abstain" if q["unanswerable"] else
-                gold["choices"][gold["answer_index"]] if gold.get("choices") else
-                "; ".join(gold["all_of"] + [" or ".join(g) for g in gold["any_of"]]))
-        parts.append(f"- **{q['id']}** ({q['type']}) {q['question']}\n  - gold: {want}\n"
-                     f"  - answer: {q['answer'][:500]}\n  - metrics: "
-                     + ", ".join(f"{k}={_fmt(v)}" for k, v in q["metrics"].items()))
+        want = (
+            "abstain"
+            if q["unanswerable"]
+            else gold["choices"][gold["answer_index"]]
+            if gold.get("choices")
+            else "; ".join(gold["all_of"] + [" or ".join(g) for g in gold["any_of"]])
+        )
+        parts.append(
+            f"- **{q['id']}** ({q['type']}) {q['question']}\n  - gold: {want}\n"
+            f"  - answer: {q['answer'][:500]}\n  - metrics: "
+            + ", ".join(f"{k}={_fmt(v)}" for k, v in q["metrics"].items())
+        )
     return "\n\n".join(parts) + "\n"
 
 
@@ -224,13 +262,17 @@ def _svg_bars(values: dict[str, float | None], title: str, width: int = 520) -> 
     """A horizontal bar chart of values in [0, 1] as inline SVG (no scripts: readable offline)."""
     rows = [(k, v or 0.0) for k, v in values.items()]
     h = 24 * len(rows) + 30
-    out = [f'<svg width="{width}" height="{h}" role="img" aria-label="{html.escape(title)}">',
-           f'<text x="0" y="14" font-weight="bold">{html.escape(title)}</text>']
+    out = [
+        f'<svg width="{width}" height="{h}" role="img" aria-label="{html.escape(title)}">',
+        f'<text x="0" y="14" font-weight="bold">{html.escape(title)}</text>',
+    ]
     for i, (k, v) in enumerate(rows):
         y = 24 + 24 * i
-        out.append(f'<text x="0" y="{y + 14}" font-size="12">{html.escape(k)}</text>'
-                   f'<rect x="170" y="{y}" width="{300 * max(0.0, min(v, 1.0)):.1f}" height="16" fill="#4a7bd0"/>'
-                   f'<text x="{175 + 300 * max(0.0, min(v, 1.0)):.1f}" y="{y + 13}" font-size="12">{v:.2f}</text>')
+        out.append(
+            f'<text x="0" y="{y + 14}" font-size="12">{html.escape(k)}</text>'
+            f'<rect x="170" y="{y}" width="{300 * max(0.0, min(v, 1.0)):.1f}" height="16" fill="#4a7bd0"/>'
+            f'<text x="{175 + 300 * max(0.0, min(v, 1.0)):.1f}" y="{y + 13}" font-size="12">{v:.2f}</text>'
+        )
     return "\n".join([*out, "</svg>"])
 
 
@@ -244,14 +286,20 @@ def _svg_histogram(values: list[float], title: str, bins: int = 20, width: int =
         counts[min(int((v - lo) / step), bins - 1)] += 1
     top = max(counts)
     bar_w = (width - 40) / bins
-    out = [f'<svg width="{width}" height="200" role="img" aria-label="{html.escape(title)}">',
-           f'<text x="0" y="14" font-weight="bold">{html.escape(title)}</text>']
+    out = [
+        f'<svg width="{width}" height="200" role="img" aria-label="{html.escape(title)}">',
+        f'<text x="0" y="14" font-weight="bold">{html.escape(title)}</text>',
+    ]
     for i, c in enumerate(counts):
         bh = 140 * c / top
-        out.append(f'<rect x="{20 + i * bar_w:.1f}" y="{170 - bh:.1f}" width="{bar_w - 2:.1f}" height="{bh:.1f}" '
-                   f'fill="#d0864a"><title>{lo + i * step:.0f}-{lo + (i + 1) * step:.0f} ms: {c}</title></rect>')
-    out.append(f'<text x="20" y="190" font-size="12">{lo:.0f} ms</text>'
-               f'<text x="{width - 80}" y="190" font-size="12">{hi:.0f} ms</text>')
+        out.append(
+            f'<rect x="{20 + i * bar_w:.1f}" y="{170 - bh:.1f}" width="{bar_w - 2:.1f}" height="{bh:.1f}" '
+            f'fill="#d0864a"><title>{lo + i * step:.0f}-{lo + (i + 1) * step:.0f} ms: {c}</title></rect>'
+        )
+    out.append(
+        f'<text x="20" y="190" font-size="12">{lo:.0f} ms</text>'
+        f'<text x="{width - 80}" y="190" font-size="12">{hi:.0f} ms</text>'
+    )
     return "\n".join([*out, "</svg>"])
 
 
@@ -259,14 +307,18 @@ def to_html(report: dict[str, Any], markdown: str) -> str:
     """The Markdown report as preformatted text plus a per-type correctness chart and a latency histogram."""
     per_type_correct = {t: v.get("correct") for t, v in report["per_type"].items()}
     charts = _svg_bars(per_type_correct, "correct by question type") + _svg_histogram(
-        [q["latency_ms"] for q in report["questions"]], "latency per question")
-    return (f"<!doctype html><html><head><meta charset='utf-8'><title>Eval report: {html.escape(report['set'])}"
-            f"</title></head><body style='font-family:sans-serif;max-width:1100px;margin:auto'>{charts}"
-            f"<pre style='white-space:pre-wrap'>{html.escape(markdown)}</pre></body></html>")
+        [q["latency_ms"] for q in report["questions"]], "latency per question"
+    )
+    return (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>Eval report: {html.escape(report['set'])}"
+        f"</title></head><body style='font-family:sans-serif;max-width:1100px;margin:auto'>{charts}"
+        f"<pre style='white-space:pre-wrap'>{html.escape(markdown)}</pre></body></html>"
+    )
 
 
-def write_reports(report: dict[str, Any], out_dir: Path, diffs: list[Diff] | None = None,
-                  flips: list[dict[str, Any]] | None = None) -> list[Path]:
+def write_reports(
+    report: dict[str, Any], out_dir: Path, diffs: list[Diff] | None = None, flips: list[dict[str, Any]] | None = None
+) -> list[Path]:
     """report.json, report.md and report.html in ``out_dir``."""
     out_dir.mkdir(parents=True, exist_ok=True)
     body = {**report}

@@ -19,13 +19,13 @@ from typing import Any
 from evals import metrics as m
 from evals.judge import Judge, LexicalEmbeddingJudge
 from evals.sets import EvalItem, EvalSet
-from ingest.dedup import article_id, canonical_url
+from ingest.engine import Engine
 from ingest.readers import Failure, RawDocument
-from rag.dates import parse_date
 from rag.embedders import Embedder
-from rag.engine import Engine
 from rag.errors import NotFound
 from rag.settings import Settings
+from rag.text.dates import parse_date
+from rag.text.ids import article_id, canonical_url
 from rag.types import Answer, Article, Filters, Passage
 
 log = logging.getLogger(__name__)
@@ -79,8 +79,11 @@ def prepare_engine(
     if report.failed:
         log.warning("eval corpus: %d document(s) rejected, e.g. %s", len(report.failed), report.failed[0].reason)
     # Written last: a killed ingest leaves no marker and the next run resumes (ingest skips committed articles).
-    marker.write_text(json.dumps({**report.as_dict(), "article_ids": len(report.article_ids),
-                                  "finished": datetime.now(UTC).isoformat()}))
+    marker.write_text(
+        json.dumps(
+            {**report.as_dict(), "article_ids": len(report.article_ids), "finished": datetime.now(UTC).isoformat()}
+        )
+    )
     return engine
 
 
@@ -98,20 +101,34 @@ def context_passages(item: EvalItem) -> tuple[list[Passage], dict[str, Article]]
         for j, ctx in enumerate(entries):
             text = ctx["text"]
             published = parse_date(ctx.get("published")) if ctx.get("published") else None
-            passages.append(Passage(chunk_id=f"{aid}:ctx{j}", article_id=aid, index=j, text=text, start=offset,
-                                    end=offset + len(text), title=ctx.get("title"), source=ctx.get("source"),
-                                    published=published, url=url, score=1.0))
+            passages.append(
+                Passage(
+                    chunk_id=f"{aid}:ctx{j}",
+                    article_id=aid,
+                    index=j,
+                    text=text,
+                    start=offset,
+                    end=offset + len(text),
+                    title=ctx.get("title"),
+                    source=ctx.get("source"),
+                    published=published,
+                    url=url,
+                    score=1.0,
+                )
+            )
             body.append(text)
             offset += len(text) + 2
-        articles[aid] = Article(id=aid, title=entries[0].get("title"), url=url, text="\n\n".join(body),
-                                ingested_at=datetime.now(UTC))
+        articles[aid] = Article(
+            id=aid, title=entries[0].get("title"), url=url, text="\n\n".join(body), ingested_at=datetime.now(UTC)
+        )
     return passages, articles
 
 
 def title_key(title: str) -> str:
     """Titles compare case-insensitively, with typographic quotes folded and whitespace collapsed."""
-    return " ".join(title.replace("\u2019", "'").replace("\u2018", "'").replace("\u201c", '"')
-                    .replace("\u201d", '"').split()).casefold()
+    return " ".join(
+        title.replace("\u2019", "'").replace("\u2018", "'").replace("\u201c", '"').replace("\u201d", '"').split()
+    ).casefold()
 
 
 @dataclass
@@ -187,10 +204,18 @@ class Runner:
             if self.options.progress:
                 self.options.progress("ask", i + 1, len(evalset.items))
         return RunResult(
-            set_name=evalset.name, questions=out, judge=self.judge.name, store=str(self.engine.settings.data_dir),
-            started=started.isoformat(), seconds=round(time.perf_counter() - t0, 2),
-            options={"gold_context": self.options.gold_context, "llm_judges": self.options.llm_judges,
-                     "answerer": self.engine.settings.llm, "top_k": self.engine.settings.top_k},
+            set_name=evalset.name,
+            questions=out,
+            judge=self.judge.name,
+            store=str(self.engine.settings.data_dir),
+            started=started.isoformat(),
+            seconds=round(time.perf_counter() - t0, 2),
+            options={
+                "gold_context": self.options.gold_context,
+                "llm_judges": self.options.llm_judges,
+                "answerer": self.engine.settings.llm,
+                "top_k": self.engine.settings.top_k,
+            },
             notes=evalset.notes,
         )
 
@@ -209,8 +234,10 @@ class Runner:
             ranked_articles: list[str] = []
             ranked_chunks: list[Passage] = []
         else:
-            ranked_articles = [p.article_id for p in self.engine.search(
-                item.question, k=RETRIEVAL_K, filters=filters, group_by_article=True)]
+            ranked_articles = [
+                p.article_id
+                for p in self.engine.search(item.question, k=RETRIEVAL_K, filters=filters, group_by_article=True)
+            ]
             ranked_chunks = self.engine.search(item.question, k=RETRIEVAL_K, filters=filters)
         get_article = (lambda aid: ctx_articles.get(aid)) if self.options.gold_context else self.article
         gold = self.gold_ids(item)
@@ -218,13 +245,26 @@ class Runner:
         if self._llm_judges is not None and not answer.abstained:
             scores.update(self._llm_judges.evaluate(item, answer, sources))
         return {
-            "id": item.id, "type": item.type, "question": item.question, "as_of": item.as_of,
-            "unanswerable": item.unanswerable, "answer": answer.answer, "abstained": answer.abstained,
+            "id": item.id,
+            "type": item.type,
+            "question": item.question,
+            "as_of": item.as_of,
+            "unanswerable": item.unanswerable,
+            "answer": answer.answer,
+            "abstained": answer.abstained,
             "citations": [c.model_dump(mode="json") for c in answer.citations],
-            "retrieved_article_ids": ranked_articles, "retrieved_chunk_ids": [p.chunk_id for p in ranked_chunks],
-            "gold": {"article_ids": sorted(gold), "titles": item.gold_titles, "all_of": item.all_of,
-                     "any_of": item.any_of, "choices": item.choices, "answer_index": item.answer_index},
-            "latency_ms": round(latency, 2), "metrics": scores,
+            "retrieved_article_ids": ranked_articles,
+            "retrieved_chunk_ids": [p.chunk_id for p in ranked_chunks],
+            "gold": {
+                "article_ids": sorted(gold),
+                "titles": item.gold_titles,
+                "all_of": item.all_of,
+                "any_of": item.any_of,
+                "choices": item.choices,
+                "answer_index": item.answer_index,
+            },
+            "latency_ms": round(latency, 2),
+            "metrics": scores,
         }
 
     def _ask_engine(self, question: str, filters: Filters) -> tuple[list[Passage], Answer]:
@@ -256,8 +296,14 @@ class Runner:
 
         alce = m.alce_citation_scores(answer, passage_of, self.judge)
         out: dict[str, float | None] = {
-            "correct": m.correct(answer, unanswerable=item.unanswerable, all_of=item.all_of, any_of=item.any_of,
-                                 choices=item.choices, answer_index=item.answer_index),
+            "correct": m.correct(
+                answer,
+                unanswerable=item.unanswerable,
+                all_of=item.all_of,
+                any_of=item.any_of,
+                choices=item.choices,
+                answer_index=item.answer_index,
+            ),
             "abstained": float(answer.abstained),
             "citations_resolve": m.markers_resolve(answer),
             "quotes_verbatim": m.quotes_verbatim(answer, get_article),

@@ -22,9 +22,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from ingest.dedup import article_id
 from ingest.readers import RawDocument
 from rag.errors import InputError
+from rag.text.ids import article_id
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
@@ -171,7 +171,7 @@ def realtimeqa_items(data_dir: Path) -> list[EvalItem]:
     """RealTime QA quiz questions: the correct choice is the answer, gold articles by ``gold_urls``.
 
     ``gold_doc_ids`` name corpus records; our ingest ids articles by canonical URL, so the gold ids are
-    derived from the URLs of those records (and ``gold_urls``), exactly as ``ingest.dedup.article_id`` does.
+    derived from the URLs of those records (and ``gold_urls``), exactly as ``rag.text.ids.article_id`` does.
     """
     root = _require(data_dir / "realtimeqa")
     corpus = json.loads((root / "corpus.json").read_text(encoding="utf-8"))
@@ -181,11 +181,18 @@ def realtimeqa_items(data_dir: Path) -> list[EvalItem]:
         index = int(q["answer"][0])
         by_doc = [url_of[d] for d in q.get("gold_doc_ids", []) if d in url_of]
         urls = list(dict.fromkeys([*q.get("gold_urls", []), *by_doc]))
-        items.append(EvalItem(
-            id=q["question_id"], question=q["question_sentence"], type="multiple_choice",
-            as_of=q["question_date"].replace("/", "-"), gold_urls=urls, choices=q["choices"], answer_index=index,
-            all_of=[q["choices"][index]],
-        ))
+        items.append(
+            EvalItem(
+                id=q["question_id"],
+                question=q["question_sentence"],
+                type="multiple_choice",
+                as_of=q["question_date"].replace("/", "-"),
+                gold_urls=urls,
+                choices=q["choices"],
+                answer_index=index,
+                all_of=[q["choices"][index]],
+            )
+        )
     return items
 
 
@@ -206,9 +213,15 @@ def _fact_documents(ground_truth: dict[str, Any]) -> list[RawDocument]:
             if ev["fact"] not in doc["facts"]:
                 doc["facts"].append(ev["fact"])
     return [
-        RawDocument(text="\n\n".join(d["facts"]), origin=f"multihop:{url}", title=d.get("title"),
-                    source=d.get("source"), authors=[d["author"]] if d.get("author") else [],
-                    published=d.get("published_at"), url=url)
+        RawDocument(
+            text="\n\n".join(d["facts"]),
+            origin=f"multihop:{url}",
+            title=d.get("title"),
+            source=d.get("source"),
+            authors=[d["author"]] if d.get("author") else [],
+            published=d.get("published_at"),
+            url=url,
+        )
         for url, d in by_url.items()
     ]
 
@@ -230,18 +243,34 @@ def multihop_set(data_dir: Path) -> EvalSet:
         gt = truth[q["id"]]
         null = q["question_type"] == "null_query"
         evidence = gt.get("evidence_list", [])
-        items.append(EvalItem(
-            id=f"mh{q['id']}", question=q["question"], type=q["question_type"], unanswerable=null,
-            all_of=[] if null else [gt["answer"].strip().rstrip(".")],
-            gold_urls=list(dict.fromkeys(e["url"] for e in evidence)),
-            gold_titles=list(dict.fromkeys(e["title"] for e in evidence)),
-            gold_facts=[e["fact"] for e in evidence],
-            context=[{"title": e["title"], "source": e["source"], "url": e["url"], "text": e["fact"],
-                      "published": e.get("published_at")} for e in evidence],
-        ))
+        items.append(
+            EvalItem(
+                id=f"mh{q['id']}",
+                question=q["question"],
+                type=q["question_type"],
+                unanswerable=null,
+                all_of=[] if null else [gt["answer"].strip().rstrip(".")],
+                gold_urls=list(dict.fromkeys(e["url"] for e in evidence)),
+                gold_titles=list(dict.fromkeys(e["title"] for e in evidence)),
+                gold_facts=[e["fact"] for e in evidence],
+                context=[
+                    {
+                        "title": e["title"],
+                        "source": e["source"],
+                        "url": e["url"],
+                        "text": e["fact"],
+                        "published": e.get("published_at"),
+                    }
+                    for e in evidence
+                ],
+            )
+        )
     return EvalSet(
-        "multihop", items, corpus_docs=lambda: _fact_documents(truth),
-        settings_overrides={"min_article_chars": 20}, notes=multihop_set.__doc__ or "",
+        "multihop",
+        items,
+        corpus_docs=lambda: _fact_documents(truth),
+        settings_overrides={"min_article_chars": 20},
+        notes=multihop_set.__doc__ or "",
     )
 
 

@@ -3,46 +3,18 @@
 Why not llama-index's SentenceSplitter: it recovers offsets by searching for the chunk text and may cut
 inside a sentence when it merges splits; here chunks are built from exact sentence spans, so every chunk
 is a verbatim slice ``text[start:end]`` that starts and ends on a sentence boundary (quotes read well).
-Sentences come from NLTK's Punkt model, which ships inside llama-index-core (no download).
+Sentences come from ``rag.text.sentences``.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import re
 from collections.abc import Callable, Sequence
-from functools import lru_cache
-from pathlib import Path
 
+from rag.text.sentences import sentence_spans
 from rag.types import Article, Chunk
 
-_PARAGRAPH = re.compile(r"[^\n]+")
 _WORDS = re.compile(r"\S+")
-
-
-@lru_cache(maxsize=1)
-def _punkt():  # type: ignore[no-untyped-def]
-    import nltk
-
-    spec = importlib.util.find_spec("llama_index.core")
-    if spec and spec.submodule_search_locations:
-        static = Path(next(iter(spec.submodule_search_locations))) / "_static" / "nltk_cache"
-        if str(static) not in nltk.data.path:
-            nltk.data.path.append(str(static))
-    from nltk.tokenize import PunktTokenizer
-
-    return PunktTokenizer("english")
-
-
-def sentence_spans(text: str) -> list[tuple[int, int]]:
-    """(start, end) of every sentence; sentences never cross a line break."""
-    tokenizer = _punkt()
-    spans: list[tuple[int, int]] = []
-    for para in _PARAGRAPH.finditer(text):
-        base = para.start()
-        for start, end in tokenizer.span_tokenize(para.group()):
-            spans.append((base + start, base + end))
-    return spans
 
 
 def _split_long(text: str, span: tuple[int, int], tokens: int, limit: int) -> list[tuple[int, int, int]]:

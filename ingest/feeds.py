@@ -25,17 +25,17 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
-from ingest.dedup import canonical_url
 from ingest.readers import Failure, RawDocument
 from ingest.readers.feeds import Feed, FeedEntry, entry_document, parse_feed, with_entry_metadata
 from ingest.web import FEED_TYPES, check_url, fetch, fetch_article, make_client
 from rag.errors import NewsqaError, NotFound
 from rag.settings import Settings
+from rag.text.ids import canonical_url
 
 if TYPE_CHECKING:
     import httpx
 
-    from rag.engine import Engine
+    from ingest.engine import Engine
 
 log = logging.getLogger(__name__)
 JITTER = 0.1  # each wait between polls is the interval ±10%, so many servers do not poll in lockstep
@@ -104,9 +104,12 @@ class FeedRegistry:
         url = check_url(url)
         key = canonical_url(url)
         with self._db() as db:
-            created = db.execute(
-                "INSERT OR IGNORE INTO feeds (key, url, added_at) VALUES (?, ?, ?)", (key, url, _now())
-            ).rowcount == 1
+            created = (
+                db.execute(
+                    "INSERT OR IGNORE INTO feeds (key, url, added_at) VALUES (?, ?, ?)", (key, url, _now())
+                ).rowcount
+                == 1
+            )
         return self.get(url), created
 
     def remove(self, url: str) -> None:
@@ -133,8 +136,13 @@ class FeedRegistry:
             return {r[0] for r in rows}
 
     def record_success(
-        self, url: str, fetched_validators: tuple[str | None, str | None] | None, title: str | None,
-        new_keys: Sequence[str], ingested: int, partial: int,
+        self,
+        url: str,
+        fetched_validators: tuple[str | None, str | None] | None,
+        title: str | None,
+        new_keys: Sequence[str],
+        ingested: int,
+        partial: int,
     ) -> None:
         """A poll that worked: validators (None for a 304: keep the old ones), entries now seen, counters."""
         key, now = canonical_url(url), _now()
@@ -181,8 +189,13 @@ class FeedResult:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "url": self.url, "status": self.status, "new_entries": self.new_entries, "ingested": self.ingested,
-            "partial": self.partial, "skipped": self.skipped, "error": self.error,
+            "url": self.url,
+            "status": self.status,
+            "new_entries": self.new_entries,
+            "ingested": self.ingested,
+            "partial": self.partial,
+            "skipped": self.skipped,
+            "error": self.error,
             "failures": [{"origin": f.origin, "reason": f.reason} for f in self.failures],
         }
 
@@ -316,4 +329,3 @@ def start_feed_poller(engine: Engine, settings: Settings, first_delay: float | N
     thread = threading.Thread(target=run, name="newsqa-feed-poller", daemon=True)
     thread.start()
     return FeedPollerHandle(thread, stopping)
-

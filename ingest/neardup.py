@@ -32,7 +32,7 @@ import numpy as np
 from ingest.readers import Failure
 from rag.settings import Settings
 from rag.store import UNDATED_TS, ChromaStore, also_in_from, timestamp
-from rag.types import Answer, Article, OutletCopy, Passage
+from rag.types import Article, OutletCopy
 
 log = logging.getLogger(__name__)
 
@@ -184,16 +184,3 @@ class StoryIndex:
             self.store.set_also_in(story_id, list(also_in.values()))
             log.info("story %s: %d other outlet(s)", story_id, len(also_in))
         return recorded, failures
-
-
-def cite_other_outlets(answer: Answer, passages: list[Passage]) -> Answer:
-    """Copy each cited passage's ``also_in`` onto its citation, so a citation names the story's other outlets.
-
-    Answerers build citations from passages; call this on the final answer (``Engine.stream`` does) so every
-    answerer gets it without knowing about syndication.
-    """
-    by_chunk = {p.chunk_id: p.also_in for p in passages if p.also_in}
-    for citation in answer.citations:
-        if not citation.also_in and citation.chunk_id in by_chunk:
-            citation.also_in = list(by_chunk[citation.chunk_id])
-    return answer

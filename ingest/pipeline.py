@@ -17,15 +17,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from ingest.chunk import chunk_article
-from ingest.clean import is_call_to_action, normalize_text
-from ingest.dedup import article_id, content_hash, text_hash
 from ingest.neardup import StoryIndex, StoryMatch
 from ingest.readers import Failure, RawDocument, iter_files, read_file
-from rag.dates import parse_date
 from rag.embedders import Embedder
 from rag.errors import ArticleRejected, InputError
 from rag.settings import Settings
 from rag.store import ChromaStore
+from rag.text.dates import parse_date
+from rag.text.ids import article_id, content_hash, text_hash
+from rag.text.normalize import is_call_to_action, normalize_text
 from rag.types import Article, Chunk
 
 log = logging.getLogger(__name__)

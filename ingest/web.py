@@ -36,9 +36,9 @@ import httpx
 
 from ingest.clean import split_authors
 from ingest.readers import Failure, RawDocument, decode
-from rag.dates import parse_date
 from rag.errors import ArticleRejected, InputError
 from rag.settings import Settings
+from rag.text.dates import parse_date
 
 MAX_REDIRECTS = 5
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
@@ -275,8 +275,9 @@ def _get_once(
                 raise FetchError(url, f"HTTP {resp.status_code} redirect without a Location header")
             return str(resp.url.join(location))
         if resp.status_code == 304:
-            return Fetched(str(resp.url), 304, etag=resp.headers.get("etag"),
-                           last_modified=resp.headers.get("last-modified"))
+            return Fetched(
+                str(resp.url), 304, etag=resp.headers.get("etag"), last_modified=resp.headers.get("last-modified")
+            )
         if resp.status_code >= 400:
             raise FetchError(url, f"HTTP {resp.status_code} {resp.reason_phrase}".strip())
         declared = resp.headers.get("content-length")
@@ -292,8 +293,15 @@ def _get_once(
         if media not in accept:
             wanted = "an HTML page" if accept == HTML_TYPES else "a feed"
             raise FetchError(url, f"not {wanted}: content type {media or 'unknown'!r}")
-        return Fetched(str(resp.url), resp.status_code, body, media, charset,
-                       resp.headers.get("etag"), resp.headers.get("last-modified"))
+        return Fetched(
+            str(resp.url),
+            resp.status_code,
+            body,
+            media,
+            charset,
+            resp.headers.get("etag"),
+            resp.headers.get("last-modified"),
+        )
 
 
 def _too_large(size: int, settings: Settings) -> str:
@@ -329,11 +337,30 @@ def _gunzip(raw: bytes, url: str, settings: Settings) -> bytes:
 # ---- extraction ----------------------------------------------------------------------------------
 _URL_DATE = re.compile(r"/((?:19|20)\d{2})[/-](0?[1-9]|1[0-2])[/-](0?[1-9]|[12]\d|3[01])(?=/|$|[^\d])")
 _PUBLISHED_META = (
-    "article:published_time", "og:article:published_time", "datepublished", "pubdate", "publishdate",
-    "publish-date", "dc.date.issued", "dcterms.issued", "parsely-pub-date", "sailthru.date", "date",
+    "article:published_time",
+    "og:article:published_time",
+    "datepublished",
+    "pubdate",
+    "publishdate",
+    "publish-date",
+    "dc.date.issued",
+    "dcterms.issued",
+    "parsely-pub-date",
+    "sailthru.date",
+    "date",
 )
-_ARTICLE_TYPES = {"newsarticle", "article", "reportagenewsarticle", "blogposting", "analysisnewsarticle",
-                  "opinionnewsarticle", "backgroundnewsarticle", "report", "webpage", "liveblogposting"}
+_ARTICLE_TYPES = {
+    "newsarticle",
+    "article",
+    "reportagenewsarticle",
+    "blogposting",
+    "analysisnewsarticle",
+    "opinionnewsarticle",
+    "backgroundnewsarticle",
+    "report",
+    "webpage",
+    "liveblogposting",
+}
 
 
 @dataclass
@@ -367,8 +394,17 @@ def _read_markup(markup: str) -> _PageMeta:
     links = tree.xpath('//link[@rel="canonical"]/@href')
     times = []
     for el in tree.xpath("//time[@datetime]"):
-        marks = " ".join(filter(None, [el.get("itemprop"), el.get("class"), "pubdate" if el.get("pubdate") is not None
-                                       else None, el.getparent().get("class") if el.getparent() is not None else None]))
+        marks = " ".join(
+            filter(
+                None,
+                [
+                    el.get("itemprop"),
+                    el.get("class"),
+                    "pubdate" if el.get("pubdate") is not None else None,
+                    el.getparent().get("class") if el.getparent() is not None else None,
+                ],
+            )
+        )
         times.append((el.get("datetime"), marks.lower()))
     return _PageMeta(metas, jsonld, links[0].strip() if links else None, times)
 
@@ -454,7 +490,12 @@ def extract_article(markup: str, url: str, origin: str | None = None) -> RawDocu
 
     origin = origin or url
     doc = trafilatura.bare_extraction(
-        markup, url=url, with_metadata=True, include_comments=False, include_tables=False, favor_precision=True,
+        markup,
+        url=url,
+        with_metadata=True,
+        include_comments=False,
+        include_tables=False,
+        favor_precision=True,
         date_extraction_params={"extensive_search": False, "original_date": True},
     )
     if doc is None or isinstance(doc, dict) or not (doc.text or "").strip():
@@ -464,7 +505,8 @@ def extract_article(markup: str, url: str, origin: str | None = None) -> RawDocu
     headline = _jsonld_field(page, "headline")
     title, title_from = _first(
         (headline if isinstance(headline, str) else None, "json-ld:headline"),
-        (m.get("og:title"), "meta:og:title"), (m.get("twitter:title"), "meta:twitter:title"),
+        (m.get("og:title"), "meta:og:title"),
+        (m.get("twitter:title"), "meta:twitter:title"),
         (doc.title, "trafilatura:title"),
     )
     meta_author = m.get("author") or (m.get("article:author") if not is_url(m.get("article:author", "")) else None)
@@ -491,13 +533,23 @@ def extract_article(markup: str, url: str, origin: str | None = None) -> RawDocu
                 break
     published, published_from = _published(page, markup, url)
     provenance = {"text": "trafilatura", "url": url_from}
-    for name, found in (("title", title_from), ("authors", authors_from), ("source", source_from),
-                        ("published", published_from)):
+    for name, found in (
+        ("title", title_from),
+        ("authors", authors_from),
+        ("source", source_from),
+        ("published", published_from),
+    ):
         if found:
             provenance[name] = found
     return RawDocument(
-        text=doc.text or "", origin=origin, title=title, source=source, authors=list(authors or []),
-        published=published, url=canonical, provenance=provenance,
+        text=doc.text or "",
+        origin=origin,
+        title=title,
+        source=source,
+        authors=list(authors or []),
+        published=published,
+        url=canonical,
+        provenance=provenance,
     )
 
 

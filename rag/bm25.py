@@ -11,7 +11,6 @@ import logging
 import math
 import os
 import pickle
-import re
 import tempfile
 import threading
 from collections import Counter
@@ -21,31 +20,20 @@ from typing import Any
 
 import bm25s
 import numpy as np
-import Stemmer
-from bm25s.stopwords import STOPWORDS_EN
 
-from rag.store import ChromaStore, source_key
+from rag.store import ChromaStore
+from rag.text.ids import source_key
+from rag.text.tokens import tokenize
 
 log = logging.getLogger(__name__)
 logging.getLogger("bm25s").setLevel(logging.WARNING)  # bm25s forces DEBUG on import
 
-_stemmer = Stemmer.Stemmer("english")
 _FORMAT = 4  # bump when Bm25Snapshot changes: old cache files are then ignored and rebuilt
 
 
 def index_text(title: str | None, text: str) -> str:
     """What both retrievers see of a chunk: its article's title, then the chunk."""
     return f"{title}\n{text}" if title else text
-
-
-_TOKEN = re.compile(r"(?u)\b\w\w+\b")  # bm25s's default token pattern
-_STOPWORDS = frozenset(STOPWORDS_EN)
-
-
-def tokenize(texts: list[str]) -> list[list[str]]:
-    """Lower-cased, stop words removed, Snowball-stemmed tokens: exactly what ``bm25s.tokenize(..., stopwords="en",
-    stemmer=...)`` returns, without its per-call progress-bar set-up, which dominated per-sentence calls."""
-    return [_stemmer.stemWords([w for w in _TOKEN.findall(t.lower()) if w not in _STOPWORDS]) for t in texts]
 
 
 @dataclass

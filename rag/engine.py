@@ -1,27 +1,30 @@
-"""The engine: heavy resources loaded once, and the operations every way in (CLI, HTTP, Slack, evals) uses."""
+"""The query side of the engine: heavy resources loaded once, and the read operations every way in uses.
+
+The write side (ingest) composes over this in ``ingest.engine.Engine``, the composition root the ways in
+build: ``rag/`` must not import ``ingest/`` (the layers only point down), and ingest needs the same store and
+embedder this class owns, so the full engine extends this one from above rather than this one reaching down.
+"""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterator
 from functools import cached_property
-from pathlib import Path
 
-from ingest.neardup import cite_other_outlets
-from ingest.pipeline import Ingestor, IngestReport, ProgressFn
-from ingest.readers import Failure, RawDocument
 from rag.answer import AnswerEvent
 from rag.answer.condense import condense_question
+from rag.answer.syndication import cite_other_outlets
 from rag.bm25 import Bm25Index
 from rag.embedders import Embedder, load_embedder
 from rag.errors import InputError
-from rag.retrieve import Retriever, now_utc
+from rag.retrieve import Retriever
 from rag.settings import Settings
 from rag.store import ChromaStore
+from rag.text.dates import now_utc
 from rag.types import Answer, ChatMessage, Filters, Passage
 
 
-class Engine:
+class QueryEngine:
     """Owns the store, the embedder and the derived indexes. Build one per process and share it."""
 
     def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
@@ -49,10 +52,6 @@ class Engine:
         return Retriever(self.store, self.embedder, self.bm25, self.settings)
 
     @cached_property
-    def ingestor(self) -> Ingestor:
-        return Ingestor(self.store, self.embedder, self.settings)
-
-    @cached_property
     def answerer(self):  # type: ignore[no-untyped-def]
         from rag.answer import load_answerer
 
@@ -65,12 +64,6 @@ class Engine:
         _ = self.answerer  # a bad NEWSQA_LLM fails at start-up; a local model loads before the first question
 
     # ---- operations -------------------------------------------------------------------------------
-    def ingest_paths(self, paths: list[Path], progress: ProgressFn | None = None) -> IngestReport:
-        return self.ingestor.ingest(self.ingestor.read(paths), progress)
-
-    def ingest_documents(self, docs: list[RawDocument | Failure], progress: ProgressFn | None = None) -> IngestReport:
-        return self.ingestor.ingest(docs, progress)
-
     def search(
         self, query: str, k: int | None = None, filters: Filters | None = None, group_by_article: bool = False
     ) -> list[Passage]:

@@ -3,24 +3,21 @@
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime
 
 import numpy as np
 
 from rag.bm25 import Bm25Index, Bm25Snapshot
 from rag.embedders import Embedder
 from rag.settings import Settings
-from rag.store import ChromaStore, build_where, passage_from, source_key, timestamp
+from rag.store import ChromaStore, build_where, passage_from, timestamp
+from rag.text.dates import now_utc
+from rag.text.ids import source_key
 from rag.types import Filters, Passage
 
 _DAY = 86_400.0
 
 
 ARTICLE_CANDIDATES = 30
-
-
-def now_utc() -> datetime:
-    return datetime.now(UTC)
 
 
 def recency_prior(age_days: float | None, half_life_days: float, weight: float) -> float:

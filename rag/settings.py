@@ -87,7 +87,9 @@ class Settings(BaseSettings):
     )
     support_test: str = Field("lexical-embedding", description="Citation support test (rag/answer/verify.py registry).")
     support_threshold: float = Field(
-        0.55, ge=0, le=1,
+        0.55,
+        ge=0,
+        le=1,
         description="Support score at or above which a cited passage supports a sentence (calibrated: one swapped "
         "number or name halves a verbatim sentence's score to <= 0.5; light rewrites score ~0.95).",
     )

@@ -20,9 +20,9 @@ from urllib.parse import urlparse
 
 import numpy as np
 
-from ingest.dedup import text_hash
 from rag.errors import NotFound, StoreUnavailable
 from rag.settings import Settings
+from rag.text.ids import source_key, text_hash
 from rag.types import Article, Chunk, OutletCopy, Passage
 
 _PAGE = 5000
@@ -31,11 +31,6 @@ UNDATED_TS = -1  # chunks of undated articles: pass `until`/as_of filters, fail 
 
 def timestamp(dt: datetime | None) -> int:
     return int(dt.timestamp()) if dt else UNDATED_TS
-
-
-def source_key(source: str | None) -> str:
-    """Outlet name as matched by filters: case-insensitive, typographic apostrophes folded."""
-    return (source or "").replace("\u2019", "'").strip().casefold()
 
 
 def article_metadata(article: Article) -> dict[str, Any]:
@@ -191,7 +186,7 @@ class ChromaStore:
         return str(metas[0].get("content_hash")) if metas else None
 
     def find_text(self, digest: str) -> str | None:
-        """Id of a committed article with exactly this text (see ``ingest.dedup.text_hash``), if any."""
+        """Id of a committed article with exactly this text (see ``rag.text.ids.text_hash``), if any."""
         got = self.articles.get(where={"text_hash": digest}, limit=1, include=[])
         return got["ids"][0] if got["ids"] else None
 

@@ -11,8 +11,8 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
+from ingest.engine import Engine
 from rag.embedders import Embedder, load_embedder
-from rag.engine import Engine
 from rag.settings import DEFAULT_EMBED_MODEL, Settings
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -30,7 +30,7 @@ from api.http.deps import Runtime, require_api_key
 from api.http.limits import BodySizeLimit
 from api.http.metrics import MetricsMiddleware
 from api.http.routes import answers, articles, feeds, health, openai, web
-from rag.engine import Engine
+from ingest.engine import Engine
 from rag.errors import NewsqaError
 from rag.settings import Settings
 

@@ -14,7 +14,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.http.errors import RequestTimeout, Unauthorized
 from api.http.metrics import Metrics
-from rag.engine import Engine
+from ingest.engine import Engine
 from rag.errors import InputError, StoreUnavailable
 from rag.settings import Settings
 
@@ -60,9 +60,7 @@ class Runtime:
                         next, items, _END, limiter=self.limiter, abandon_on_cancel=True
                     )
             except TimeoutError as exc:
-                raise RequestTimeout(
-                    f"the answer took longer than {timeout:g} s (NEWSQA_REQUEST_TIMEOUT_S)"
-                ) from exc
+                raise RequestTimeout(f"the answer took longer than {timeout:g} s (NEWSQA_REQUEST_TIMEOUT_S)") from exc
             if item is _END:
                 return
             yield item  # type: ignore[misc]

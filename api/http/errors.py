@@ -14,9 +14,17 @@ from rag.errors import ConfigError, InputError, NewsqaError, NotFound, StoreUnav
 
 log = logging.getLogger("newsqa.http")
 
-_TYPES = {400: "invalid_request", 401: "unauthorized", 404: "not_found", 405: "method_not_allowed",
-          413: "too_large", 415: "unsupported_media_type", 422: "invalid_request", 503: "unavailable",
-          504: "timeout"}
+_TYPES = {
+    400: "invalid_request",
+    401: "unauthorized",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "too_large",
+    415: "unsupported_media_type",
+    422: "invalid_request",
+    503: "unavailable",
+    504: "timeout",
+}
 
 
 class RequestTimeout(NewsqaError):
@@ -27,8 +35,9 @@ class Unauthorized(NewsqaError):
     """Missing or wrong API key."""
 
 
-def error_response(status: int, message: str, field: str | None = None,
-                   headers: dict[str, str] | None = None) -> JSONResponse:
+def error_response(
+    status: int, message: str, field: str | None = None, headers: dict[str, str] | None = None
+) -> JSONResponse:
     body: dict[str, Any] = {"type": _TYPES.get(status, "error"), "message": message}
     if field:
         body["field"] = field

@@ -21,16 +21,29 @@ class Metrics:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
-        self.requests = Counter("newsqa_http_requests", "HTTP requests by endpoint and status.",
-                                ["method", "endpoint", "status"], registry=self.registry)
-        self.latency = Histogram("newsqa_http_request_duration_seconds",
-                                 "Time from request to the end of the response (whole stream for SSE).",
-                                 ["method", "endpoint"], buckets=_BUCKETS, registry=self.registry)
+        self.requests = Counter(
+            "newsqa_http_requests",
+            "HTTP requests by endpoint and status.",
+            ["method", "endpoint", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "newsqa_http_request_duration_seconds",
+            "Time from request to the end of the response (whole stream for SSE).",
+            ["method", "endpoint"],
+            buckets=_BUCKETS,
+            registry=self.registry,
+        )
         self.in_flight = Gauge("newsqa_http_requests_in_flight", "Requests being served.", registry=self.registry)
-        self.answers = Counter("newsqa_answers", "Answers given, by endpoint and whether the engine abstained.",
-                               ["endpoint", "abstained"], registry=self.registry)
-        self.ingested = Counter("newsqa_ingested_articles", "Articles posted, by outcome.",
-                                ["status"], registry=self.registry)
+        self.answers = Counter(
+            "newsqa_answers",
+            "Answers given, by endpoint and whether the engine abstained.",
+            ["endpoint", "abstained"],
+            registry=self.registry,
+        )
+        self.ingested = Counter(
+            "newsqa_ingested_articles", "Articles posted, by outcome.", ["status"], registry=self.registry
+        )
 
     def answered(self, endpoint: str, abstained: bool) -> None:
         self.answers.labels(endpoint, str(abstained).lower()).inc()

@@ -11,8 +11,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from rag.dates import parse_date
 from rag.errors import InputError
+from rag.text.dates import parse_date
 from rag.types import ChatMessage, Citation, Filters, Passage
 
 # Hard schema ceilings; the configurable, tighter limit (NEWSQA_MAX_QUESTION_CHARS) is checked in the routes.

@@ -33,7 +33,7 @@ from rag.settings import Settings
 from rag.types import Answer, ChatMessage, Passage
 
 if TYPE_CHECKING:
-    from rag.engine import Engine
+    from ingest.engine import Engine
 
 log = logging.getLogger("newsqa.slack")
 
@@ -77,15 +77,23 @@ class SlackBot:
         by_user = bool(bot_user_id) and message.get("user") == bot_user_id
         return by_user or (bool(bot_id) and message.get("bot_id") == bot_id)
 
-    def thread_history(self, client: WebClient, channel: str, thread_ts: str, until_ts: str,
-                       bot_user_id: str | None, bot_id: str | None) -> list[ChatMessage]:
+    def thread_history(
+        self,
+        client: WebClient,
+        channel: str,
+        thread_ts: str,
+        until_ts: str,
+        bot_user_id: str | None,
+        bot_id: str | None,
+    ) -> list[ChatMessage]:
         """The thread's turns before ``until_ts`` as chat history: people are users, this bot is the assistant.
 
         The bot's answers carry their question in message metadata, so a thread that starts with an answer
         (a DM reply) still knows what was asked.
         """
-        reply = client.conversations_replies(channel=channel, ts=thread_ts, limit=HISTORY_LIMIT,
-                                             include_all_metadata=True)
+        reply = client.conversations_replies(
+            channel=channel, ts=thread_ts, limit=HISTORY_LIMIT, include_all_metadata=True
+        )
         history: list[ChatMessage] = []
         messages: list[dict[str, Any]] = reply.get("messages") or []
         for message in messages:
@@ -104,16 +112,18 @@ class SlackBot:
                     history.append(ChatMessage(role="user", content=text))
         return history
 
-    def bot_in_thread(self, client: WebClient, channel: str, thread_ts: str, bot_user_id: str | None,
-                      bot_id: str | None) -> bool:
+    def bot_in_thread(
+        self, client: WebClient, channel: str, thread_ts: str, bot_user_id: str | None, bot_id: str | None
+    ) -> bool:
         """Whether this bot has posted in the thread (so a reply there is a follow-up for it)."""
         reply = client.conversations_replies(channel=channel, ts=thread_ts, limit=HISTORY_LIMIT)
         messages: list[dict[str, Any]] = reply.get("messages") or []
         return any(self.is_own(m, bot_user_id, bot_id) for m in messages)
 
     # ---- answering ------------------------------------------------------------------------------
-    def compute(self, messages: list[ChatMessage], on_progress: Callable[[str], None] | None = None
-                ) -> tuple[str, Answer, list[Passage]]:
+    def compute(
+        self, messages: list[ChatMessage], on_progress: Callable[[str], None] | None = None
+    ) -> tuple[str, Answer, list[Passage]]:
         """(question asked of the engine, answer, passages retrieved) for a conversation's last turn."""
         with self._engine_lock:
             question = self.engine.condense(messages) if len(messages) > 1 else messages[-1].content
@@ -143,8 +153,9 @@ class SlackBot:
 
     def answer_to_thread(self, client: WebClient, where: Where, messages: list[ChatMessage]) -> None:
         """Post the placeholder, answer, and replace the placeholder with the answer (or a friendly error)."""
-        placeholder = client.chat_postMessage(channel=where.channel, thread_ts=where.thread_ts,
-                                              **render.placeholder().payload())
+        placeholder = client.chat_postMessage(
+            channel=where.channel, thread_ts=where.thread_ts, **render.placeholder().payload()
+        )
         ts = placeholder["ts"]
         channel = placeholder.get("channel", where.channel)
 
@@ -156,8 +167,9 @@ class SlackBot:
 
         try:
             question, answer, passages = self.compute(messages, on_progress=progress)
-            answer_id = self.feedback.record_answer(answer, where.channel, where.thread_ts, where.user,
-                                                    passages=passages)
+            answer_id = self.feedback.record_answer(
+                answer, where.channel, where.thread_ts, where.user, passages=passages
+            )
             pages = render.render_answer(answer, passages, answer_id, header=self.header_for(question, messages))
             metadata = {"event_type": METADATA_EVENT, "event_payload": {"question": question, "answer_id": answer_id}}
             client.chat_update(channel=channel, ts=ts, metadata=metadata, **pages[0].payload())
@@ -181,8 +193,9 @@ class SlackBot:
         except Exception as err:
             log.exception("slack handler failed")
             try:
-                client.chat_postMessage(channel=where.channel, thread_ts=where.thread_ts,
-                                        **render.notice(self.friendly(err)).payload())
+                client.chat_postMessage(
+                    channel=where.channel, thread_ts=where.thread_ts, **render.notice(self.friendly(err)).payload()
+                )
             except Exception:
                 log.exception("could not even post the error message")
 
@@ -194,13 +207,20 @@ class SlackBot:
 
         def work() -> None:
             if not question:
-                client.chat_postMessage(channel=where.channel, thread_ts=where.thread_ts,
-                                        **render.notice(render.HELP_TEXT).payload())
+                client.chat_postMessage(
+                    channel=where.channel, thread_ts=where.thread_ts, **render.notice(render.HELP_TEXT).payload()
+                )
                 return
             history: list[ChatMessage] = []
             if event.get("thread_ts") and event["thread_ts"] != event["ts"]:
-                history = self.thread_history(client, where.channel, event["thread_ts"], event["ts"],
-                                              context.get("bot_user_id"), context.get("bot_id"))
+                history = self.thread_history(
+                    client,
+                    where.channel,
+                    event["thread_ts"],
+                    event["ts"],
+                    context.get("bot_user_id"),
+                    context.get("bot_id"),
+                )
             self.answer_to_thread(client, where, [*history, ChatMessage(role="user", content=question)])
 
         self.safe(client, where, work)
@@ -238,8 +258,9 @@ class SlackBot:
             return
         try:
             _, answer, passages = self.compute([ChatMessage(role="user", content=question)])
-            answer_id = self.feedback.record_answer(answer, command.get("channel_id"), None, command.get("user_id"),
-                                                    passages=passages)
+            answer_id = self.feedback.record_answer(
+                answer, command.get("channel_id"), None, command.get("user_id"), passages=passages
+            )
             page = render.render_answer(answer, passages, answer_id, shareable=True)[0]
             respond(response_type="ephemeral", replace_original=True, **page.payload())
         except Exception as err:
@@ -260,8 +281,11 @@ class SlackBot:
             client.chat_postMessage(channel=body["channel"]["id"], **page.payload())
         except SlackApiError as err:
             log.warning("share failed: %s", err.response.get("error"))
-            respond(response_type="ephemeral", replace_original=False,
-                    text="Sorry, I cannot post in this channel; invite me with /invite @newsqa and try again.")
+            respond(
+                response_type="ephemeral",
+                replace_original=False,
+                text="Sorry, I cannot post in this channel; invite me with /invite @newsqa and try again.",
+            )
             return
         respond(delete_original=True)
 
@@ -296,8 +320,14 @@ def _ack(ack: Any) -> None:
     ack()
 
 
-def build_app(settings: Settings, engine: Engine, *, socket_mode: bool = False,
-              feedback: FeedbackStore | None = None, update_interval_s: float = UPDATE_INTERVAL_S) -> App:
+def build_app(
+    settings: Settings,
+    engine: Engine,
+    *,
+    socket_mode: bool = False,
+    feedback: FeedbackStore | None = None,
+    update_interval_s: float = UPDATE_INTERVAL_S,
+) -> App:
     """The Bolt app with every listener registered. HTTP mode verifies signatures; Socket Mode does not need to."""
     if not settings.slack_bot_token:
         raise ConfigError("the Slack bot needs NEWSQA_SLACK_BOT_TOKEN (the app's xoxb-... bot token)")
@@ -326,10 +356,12 @@ def build_app(settings: Settings, engine: Engine, *, socket_mode: bool = False,
     app.command("/newsqa")(ack=ack_command, lazy=[bot.on_command])
     app.action(render.ACTION_SHARE)(ack=_ack, lazy=[bot.on_share])
     app.action(render.ACTION_QUOTES)(bot_action(bot.on_quotes))
-    app.action(render.ACTION_HELPFUL)(bot_action(lambda body, client, respond: bot.on_vote(body, client, respond,
-                                                                                          helpful=True)))
-    app.action(render.ACTION_NOT_HELPFUL)(bot_action(lambda body, client, respond: bot.on_vote(body, client, respond,
-                                                                                              helpful=False)))
+    app.action(render.ACTION_HELPFUL)(
+        bot_action(lambda body, client, respond: bot.on_vote(body, client, respond, helpful=True))
+    )
+    app.action(render.ACTION_NOT_HELPFUL)(
+        bot_action(lambda body, client, respond: bot.on_vote(body, client, respond, helpful=False))
+    )
 
     @app.view(render.NOTE_VIEW)
     def note(ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
@@ -465,8 +497,9 @@ def socket_mode_handler(settings: Settings, engine: Engine, **kwargs: Any) -> An
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
     if not settings.slack_app_token:
-        raise ConfigError("Socket Mode needs NEWSQA_SLACK_APP_TOKEN (an app-level xapp-... token with "
-                          "connections:write)")
+        raise ConfigError(
+            "Socket Mode needs NEWSQA_SLACK_APP_TOKEN (an app-level xapp-... token with connections:write)"
+        )
     app = build_app(settings, engine, socket_mode=True, **kwargs)
     web_client = WebClient(token=settings.slack_app_token, base_url=_api_url(settings))
     return SocketModeHandler(app, app_token=settings.slack_app_token, web_client=web_client)

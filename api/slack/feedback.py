@@ -83,15 +83,23 @@ class FeedbackStore:
             db.close()
 
     # ---- answers and votes ------------------------------------------------------------------------
-    def record_answer(self, answer: Answer, channel: str | None, thread_ts: str | None, user: str | None,
-                      passages: list[Passage] | None = None) -> str:
+    def record_answer(
+        self,
+        answer: Answer,
+        channel: str | None,
+        thread_ts: str | None,
+        user: str | None,
+        passages: list[Passage] | None = None,
+    ) -> str:
         """Keep an answer (and the passages it was drawn from, for re-rendering an abstention's closest
         sources) so its buttons (quotes, share, feedback) can refer to it by id; returns the id."""
         answer_id = uuid.uuid4().hex[:16]
         kept = json.dumps([p.model_dump(mode="json") for p in (passages or [])[:MAX_KEPT_PASSAGES]])
         with self._connect() as db:
-            db.execute("INSERT INTO answers VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                       (answer_id, answer.question, answer.model_dump_json(), channel, thread_ts, user, _now(), kept))
+            db.execute(
+                "INSERT INTO answers VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (answer_id, answer.question, answer.model_dump_json(), channel, thread_ts, user, _now(), kept),
+            )
         return answer_id
 
     def get_answer(self, answer_id: str) -> StoredAnswer | None:
@@ -104,8 +112,15 @@ class FeedbackStore:
     def _answer(row: tuple[Any, ...]) -> StoredAnswer:
         answer_id, _question, answer_json, channel, thread_ts, user, created, passages_json = row
         passages = [Passage.model_validate(p) for p in json.loads(passages_json)]
-        return StoredAnswer(answer_id, Answer.model_validate_json(answer_json), channel, thread_ts, user,
-                            datetime.fromisoformat(created), passages)
+        return StoredAnswer(
+            answer_id,
+            Answer.model_validate_json(answer_json),
+            channel,
+            thread_ts,
+            user,
+            datetime.fromisoformat(created),
+            passages,
+        )
 
     def record_vote(self, answer_id: str, user: str, helpful: bool) -> None:
         """Store a user's vote on an answer; a second vote by the same user replaces the first."""
@@ -170,11 +185,16 @@ def evalset_rows(votes: list[Vote]) -> list[dict[str, Any]]:
             row["gold_titles"] = [c.title for c in cited if c.title]
             row["gold_urls"] = [c.url for c in cited if c.url]
         row["feedback"] = {
-            "helpful": helpful, "not_helpful": unhelpful,
+            "helpful": helpful,
+            "not_helpful": unhelpful,
             "notes": [v.note for v in group if v.note],
-            "answer": answer.answer, "abstained": answer.abstained, "mode": answer.mode,
-            "citations": [{"n": c.n, "article_id": c.article_id, "title": c.title, "url": c.url, "quote": c.quote}
-                          for c in answer.citations],
+            "answer": answer.answer,
+            "abstained": answer.abstained,
+            "mode": answer.mode,
+            "citations": [
+                {"n": c.n, "article_id": c.article_id, "title": c.title, "url": c.url, "quote": c.quote}
+                for c in answer.citations
+            ],
             "asked_at": stored.created_at.isoformat(),
         }
         rows.append(row)

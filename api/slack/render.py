@@ -82,8 +82,14 @@ def age(published: datetime | None, now: datetime) -> str:
     seconds = (now - published).total_seconds()
     if seconds < 60:
         return "just now"
-    steps = [(60, "minute"), (3600, "hour"), (86400, "day"), (7 * 86400, "week"), (30 * 86400, "month"),
-             (365 * 86400, "year")]
+    steps = [
+        (60, "minute"),
+        (3600, "hour"),
+        (86400, "day"),
+        (7 * 86400, "week"),
+        (30 * 86400, "month"),
+        (365 * 86400, "year"),
+    ]
     amount, unit = 0, "minute"
     for size, name in steps:
         if seconds >= size:
@@ -93,8 +99,9 @@ def age(published: datetime | None, now: datetime) -> str:
     return f"{amount} {unit}{'' if amount == 1 else 's'} ago"
 
 
-def source_line(title: str | None, url: str | None, outlet: str | None, published: datetime | None,
-                now: datetime) -> str:
+def source_line(
+    title: str | None, url: str | None, outlet: str | None, published: datetime | None, now: datetime
+) -> str:
     """``<url|title> · outlet · 2024-11-16 (3 days ago)``; missing parts are left out."""
     parts = [link(url, title or url or "(untitled)")]
     if outlet:
@@ -136,8 +143,12 @@ def _lines_sections(lines: list[str]) -> list[Block]:
 
 
 def _button(text: str, action_id: str, value: str, style: str | None = None) -> Block:
-    button: Block = {"type": "button", "text": {"type": "plain_text", "text": text}, "action_id": action_id,
-                     "value": value}
+    button: Block = {
+        "type": "button",
+        "text": {"type": "plain_text", "text": text},
+        "action_id": action_id,
+        "value": value,
+    }
     if style:
         button["style"] = style
     return button
@@ -146,8 +157,9 @@ def _button(text: str, action_id: str, value: str, style: str | None = None) -> 
 # ---- messages ---------------------------------------------------------------------------------------
 def placeholder() -> SlackMessage:
     """The first reply, posted within a second and later replaced by the answer."""
-    return SlackMessage(PLACEHOLDER_TEXT, [{"type": "context", "elements": [
-        {"type": "mrkdwn", "text": f":mag: {PLACEHOLDER_TEXT}"}]}])
+    return SlackMessage(
+        PLACEHOLDER_TEXT, [{"type": "context", "elements": [{"type": "mrkdwn", "text": f":mag: {PLACEHOLDER_TEXT}"}]}]
+    )
 
 
 def progress(text_so_far: str) -> SlackMessage:
@@ -181,8 +193,10 @@ def _actions(answer_id: str, has_quotes: bool, shareable: bool) -> Block:
         elements.append(_button("Share in channel", ACTION_SHARE, answer_id, "primary"))
     if has_quotes:
         elements.append(_button("Show quotes", ACTION_QUOTES, answer_id))
-    elements += [_button(":thumbsup: Helpful", ACTION_HELPFUL, answer_id),
-                 _button(":thumbsdown: Not helpful", ACTION_NOT_HELPFUL, answer_id)]
+    elements += [
+        _button(":thumbsup: Helpful", ACTION_HELPFUL, answer_id),
+        _button(":thumbsdown: Not helpful", ACTION_NOT_HELPFUL, answer_id),
+    ]
     return {"type": "actions", "block_id": f"newsqa_actions_{answer_id}", "elements": elements}
 
 
@@ -197,24 +211,31 @@ def answer_blocks(answer: Answer, passages: list[Passage], now: datetime | None 
             blocks += _lines_sections(["*Closest sources I found:*", *closest])
         return blocks
     blocks = _mrkdwn_sections(link_citations(answer.answer, answer.citations))
-    lines = ["*Sources*"] + [f"[{c.n}] " + source_line(c.title, c.url, c.source, c.published, now)
-                             for c in answer.citations]
+    lines = ["*Sources*"] + [
+        f"[{c.n}] " + source_line(c.title, c.url, c.source, c.published, now) for c in answer.citations
+    ]
     return [*blocks, {"type": "divider"}, *_lines_sections(lines)]
 
 
-def render_answer(answer: Answer, passages: list[Passage], answer_id: str, *, shareable: bool = False,
-                  now: datetime | None = None, header: str | None = None) -> list[SlackMessage]:
+def render_answer(
+    answer: Answer,
+    passages: list[Passage],
+    answer_id: str,
+    *,
+    shareable: bool = False,
+    now: datetime | None = None,
+    header: str | None = None,
+) -> list[SlackMessage]:
     """The answer as one or more Slack messages (more than one only when it exceeds 50 blocks); the
     buttons (quotes, feedback, share) go at the end of the last one."""
     content = answer_blocks(answer, passages, now)
     if header:
         content.insert(0, {"type": "context", "elements": [{"type": "mrkdwn", "text": header}]})
-    content.append(_actions(answer_id, has_quotes=bool(answer.citations) and not answer.abstained,
-                            shareable=shareable))
+    content.append(_actions(answer_id, has_quotes=bool(answer.citations) and not answer.abstained, shareable=shareable))
     fallback = ABSTAIN_LINE if answer.abstained or not answer.citations else answer.answer
     messages = []
     for start in range(0, len(content), MAX_BLOCKS):
-        chunk = content[start:start + MAX_BLOCKS]
+        chunk = content[start : start + MAX_BLOCKS]
         text = fallback[:MAX_FALLBACK_CHARS] if start == 0 else "(continued)"
         messages.append(SlackMessage(text, chunk))
     return messages
@@ -229,18 +250,30 @@ def quotes_view(answer: Answer, now: datetime | None = None) -> dict[str, Any]:
         quote_text = "> " + escape(c.quote).replace("\n", "\n> ")
         blocks += _mrkdwn_sections(head + "\n" + quote_text)
     blocks = blocks[:100] or _mrkdwn_sections("This answer has no quotes.")
-    return {"type": "modal", "title": {"type": "plain_text", "text": "Quotes"},
-            "close": {"type": "plain_text", "text": "Close"}, "blocks": blocks}
+    return {
+        "type": "modal",
+        "title": {"type": "plain_text", "text": "Quotes"},
+        "close": {"type": "plain_text", "text": "Close"},
+        "blocks": blocks,
+    }
 
 
 def note_view(answer_id: str) -> dict[str, Any]:
     """A modal asking what was wrong with an answer (optional note attached to a "Not helpful" vote)."""
     return {
-        "type": "modal", "callback_id": NOTE_VIEW, "private_metadata": answer_id,
+        "type": "modal",
+        "callback_id": NOTE_VIEW,
+        "private_metadata": answer_id,
         "title": {"type": "plain_text", "text": "Thanks for the feedback"},
-        "submit": {"type": "plain_text", "text": "Send"}, "close": {"type": "plain_text", "text": "Skip"},
-        "blocks": [{"type": "input", "block_id": "note", "optional": True,
-                    "label": {"type": "plain_text", "text": "What was wrong or missing? (optional)"},
-                    "element": {"type": "plain_text_input", "action_id": "note", "multiline": True,
-                                "max_length": 2000}}],
+        "submit": {"type": "plain_text", "text": "Send"},
+        "close": {"type": "plain_text", "text": "Skip"},
+        "blocks": [
+            {
+                "type": "input",
+                "block_id": "note",
+                "optional": True,
+                "label": {"type": "plain_text", "text": "What was wrong or missing? (optional)"},
+                "element": {"type": "plain_text_input", "action_id": "note", "multiline": True, "max_length": 2000},
+            }
+        ],
     }

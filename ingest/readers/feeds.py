@@ -66,7 +66,7 @@ def _entry(entry: Any) -> FeedEntry | None:
     title = (entry.get("title") or "").strip() or None
     content = None
     for item in entry.get("content") or []:
-        if (value := html_to_text(item.get("value") or "")):
+        if value := html_to_text(item.get("value") or ""):
             content = value
             break
     summary = html_to_text(entry.get("summary") or "") or None
@@ -116,8 +116,15 @@ def entry_document(entry: FeedEntry, feed: Feed, origin: str) -> RawDocument:
     if feed.title:
         provenance["source"] = "feed:title"
     return RawDocument(
-        text=text, origin=origin, title=entry.title, source=feed.title, authors=entry.authors,
-        published=entry.published, url=entry.link, partial=True, provenance=provenance,
+        text=text,
+        origin=origin,
+        title=entry.title,
+        source=feed.title,
+        authors=entry.authors,
+        published=entry.published,
+        url=entry.link,
+        partial=True,
+        provenance=provenance,
     )
 
 

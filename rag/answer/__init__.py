@@ -30,9 +30,7 @@ class Answerer(Protocol):
         """The whole answer at once."""
         ...
 
-    def stream(
-        self, question: str, passages: list[Passage], as_of: datetime | None = None
-    ) -> Iterator[AnswerEvent]:
+    def stream(self, question: str, passages: list[Passage], as_of: datetime | None = None) -> Iterator[AnswerEvent]:
         """Deltas of the answer text, then ``done`` with the final (verified) Answer."""
         ...
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from rag.text.lexicon import FUNCTION_WORDS
 from rag.types import ChatMessage
 
 _FOLLOW_UP = re.compile(
@@ -16,55 +17,10 @@ _FOLLOW_UP = re.compile(
     r"this|that|these|those|there|the company|the deal)\b",
     re.IGNORECASE,
 )
-_FUNCTION_WORDS = {
-    "who",
-    "whom",
-    "whose",
-    "what",
-    "which",
-    "when",
-    "where",
-    "why",
-    "how",
-    "is",
-    "are",
-    "was",
-    "were",
-    "do",
-    "does",
-    "did",
-    "the",
-    "a",
-    "an",
-    "if",
-    "of",
-    "to",
-    "in",
-    "on",
-    "for",
-    "and",
-    "or",
-    "about",
-    "with",
-    "by",
-    "from",
-    "at",
-    "as",
-    "be",
-    "been",
-    "will",
-    "would",
-    "could",
-    "should",
-    "can",
-    "it",
-    "that",
-    "this",
-}
 
 
 def _content_words(text: str) -> list[str]:
-    return [w for w in re.findall(r"[\w’'$.-]+", text) if w.lower().strip(".") not in _FUNCTION_WORDS]
+    return [w for w in re.findall(r"[\w’'$.-]+", text) if w.lower().strip(".") not in FUNCTION_WORDS]
 
 
 def condense_question(messages: list[ChatMessage]) -> str:

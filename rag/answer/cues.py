@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from rag.bm25 import tokenize
+from rag.text.lexicon import NOT_ENTITIES
+from rag.text.tokens import tokenize
 
 Cue = Literal["entity", "date", "number", "none"]
 
@@ -38,76 +39,6 @@ _WH_NUMBER = re.compile(
     r"percent|share|number|amount|price|cost|rate|magnitude|age|score|sum|total)\b",
     re.IGNORECASE,
 )
-_STOP = {
-    "the",
-    "a",
-    "an",
-    "in",
-    "on",
-    "at",
-    "but",
-    "and",
-    "or",
-    "if",
-    "it",
-    "its",
-    "this",
-    "that",
-    "these",
-    "those",
-    "he",
-    "she",
-    "they",
-    "we",
-    "i",
-    "you",
-    "his",
-    "her",
-    "their",
-    "our",
-    "as",
-    "for",
-    "to",
-    "of",
-    "with",
-    "by",
-    "from",
-    "after",
-    "before",
-    "when",
-    "while",
-    "since",
-    "so",
-    "then",
-    "there",
-    "here",
-    "what",
-    "which",
-    "who",
-    "why",
-    "how",
-    "mr",
-    "ms",
-    "mrs",
-    "dr",
-    "however",
-    "meanwhile",
-    "also",
-    "still",
-    "according",
-    "last",
-    "next",
-    "monday",
-    "tuesday",
-    "wednesday",
-    "thursday",
-    "friday",
-    "saturday",
-    "sunday",
-    "cnn",
-    "ap",
-    "reuters",
-}
 
 
 def question_cue(question: str) -> Cue:
@@ -126,7 +57,7 @@ def entities(text: str) -> list[str]:
     out = []
     for match in _ENTITY.finditer(text):
         words = match.group().split()
-        while words and words[0].lower().strip("’'") in _STOP:
+        while words and words[0].lower().strip("’'") in NOT_ENTITIES:
             words = words[1:]
         if words:
             out.append(" ".join(words).rstrip(".’'"))

@@ -18,14 +18,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from ingest.chunk import sentence_spans
-from ingest.clean import is_call_to_action, words
 from rag.answer import ABSTAIN_TEXT, AnswerEvent, IdfFn
 from rag.answer.condense import split_condensed
 from rag.answer.cues import Cue, cue_match, question_cue
-from rag.bm25 import tokenize
 from rag.embedders import Embedder
 from rag.settings import Settings
+from rag.text.lexicon import QUESTION_STEMS
+from rag.text.normalize import is_call_to_action, words
+from rag.text.sentences import sentence_spans
+from rag.text.tokens import tokenize
 from rag.types import Answer, Citation, Passage
 
 W_COVERAGE, W_CONTEXT, W_SEMANTIC, W_CUE = 0.40, 0.10, 0.35, 0.15
@@ -38,13 +39,8 @@ CONDITION_TERM_WEIGHT = 0.5
 _IF_CLAUSE = re.compile(r"\b(if|unless)\b[^,?]*", re.IGNORECASE)
 
 
-# Stemmed question words: they say what is asked, not what the evidence must contain.
-QUESTION_WORDS = {"how", "mani", "much", "what", "which", "who", "whom", "whose", "when", "where", "why", "did", "do",
-                  "doe", "wa", "is", "ar", "were", "has", "have", "had", "will", "would", "could", "should", "can"}
-
-
 def question_terms(question: str) -> set[str]:
-    return set(tokenize([question])[0]) - QUESTION_WORDS
+    return set(tokenize([question])[0]) - QUESTION_STEMS
 
 
 @dataclass
@@ -169,9 +165,7 @@ class ExtractiveAnswerer:
             return Answer(question=question, answer=ABSTAIN_TEXT, abstained=True, mode="extractive")
         return render(question, self.select(ranked))
 
-    def stream(
-        self, question: str, passages: list[Passage], as_of: datetime | None = None
-    ) -> Iterator[AnswerEvent]:
+    def stream(self, question: str, passages: list[Passage], as_of: datetime | None = None) -> Iterator[AnswerEvent]:
         answer = self.answer(question, passages)
         pieces = re.split(r"(?<=\]) ", answer.answer)
         for i, piece in enumerate(pieces):

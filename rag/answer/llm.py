@@ -28,6 +28,8 @@ from rag.answer.verify import Checked, CitationVerifier, load_support_test, spli
 from rag.embedders import Embedder
 from rag.llms import ChatClient, LLMError, Message, count, load_llm
 from rag.settings import Settings
+from rag.text.dates import now_utc
+from rag.text.lexicon import LOWERCASE_OPENERS
 from rag.types import Answer, ChatMessage, Passage
 
 log = logging.getLogger(__name__)
@@ -40,7 +42,6 @@ CURRENT_STATE = re.compile(
     r"|^\s*(who|what|which|where|how many|how much)\s+(is|are|has|have|does|do)\b",
     re.IGNORECASE,
 )
-_OPENERS = {"the", "a", "an", "it", "its", "there", "this", "that", "these", "those", "they", "their", "some"}
 
 SYSTEM_PROMPT = """You answer questions about the news using only the numbered passages in the user's message.
 Today is {today}. Answer as things stood on {as_of}.
@@ -163,8 +164,6 @@ class LLMAnswerer:
         if not passages:  # nothing to ground on: the extractive answerer abstains without an LLM call
             yield from self.fallback.stream(question, passages)
             return
-        from rag.retrieve import now_utc
-
         today = now_utc()
         messages = build_messages(
             question, passages, today, as_of or today, self.settings.llm_context_tokens, secrets.token_hex(4)
@@ -275,6 +274,6 @@ class _Writer:
 
 def _as_of(date: datetime, sentence: str) -> str:
     first, _, rest = sentence.partition(" ")
-    if first.lower() in _OPENERS:
+    if first.lower() in LOWERCASE_OPENERS:
         sentence = first.lower() + (" " + rest if rest else "")
     return f"As of {_day(date)}, {sentence}"

@@ -27,11 +27,12 @@ from typing import Protocol
 
 import numpy as np
 
-from ingest.chunk import sentence_spans
-from rag.bm25 import tokenize
 from rag.embedders import Embedder
 from rag.errors import ConfigError
 from rag.settings import Settings
+from rag.text.lexicon import SENTENCE_OPENERS
+from rag.text.sentences import sentence_spans
+from rag.text.tokens import tokenize
 from rag.types import Citation, Passage
 
 MARKERS = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
@@ -56,83 +57,6 @@ INSTRUCTION = re.compile(
     re.IGNORECASE,
 )
 # Capitalised only because they open a sentence: not named entities.
-_OPENERS = {
-    "the",
-    "a",
-    "an",
-    "it",
-    "its",
-    "this",
-    "that",
-    "these",
-    "those",
-    "there",
-    "they",
-    "their",
-    "he",
-    "she",
-    "his",
-    "her",
-    "we",
-    "you",
-    "i",
-    "in",
-    "on",
-    "at",
-    "as",
-    "after",
-    "before",
-    "however",
-    "but",
-    "and",
-    "or",
-    "according",
-    "while",
-    "when",
-    "if",
-    "some",
-    "many",
-    "most",
-    "both",
-    "all",
-    "also",
-    "meanwhile",
-    "since",
-    "because",
-    "although",
-    "despite",
-    "with",
-    "for",
-    "from",
-    "by",
-    "yes",
-    "no",
-    "so",
-    "then",
-    "other",
-    "another",
-    "each",
-    "one",
-    "two",
-    "three",
-    "such",
-    "what",
-    "which",
-    "who",
-    "where",
-    "why",
-    "how",
-    "not",
-    "only",
-    "still",
-    "yet",
-    "thus",
-    "instead",
-    "overall",
-    "today",
-    "currently",
-    "now",
-}
 
 
 # ---- sentences and markers -----------------------------------------------------------------------------
@@ -192,7 +116,7 @@ def _entities(text: str) -> set[str]:
     found = set()
     for m in _CAPITALISED.finditer(text):
         word = m.group()
-        if word.lower() in _OPENERS:
+        if word.lower() in SENTENCE_OPENERS:
             continue
         found.add(re.sub(r"[’']s$", "", word.lower()).rstrip("."))
     return {w for w in found if w}

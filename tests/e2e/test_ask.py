@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-from rag.engine import Engine
+from ingest.engine import Engine
 from rag.types import Answer, Filters
 from tests.conftest import FIXTURES
 
@@ -18,7 +18,7 @@ def _check_citations(engine: Engine, answer: Answer) -> None:
     for c in answer.citations:
         article = engine.store.get_article(c.article_id)
         assert article.text[c.start : c.end] == c.quote  # verbatim slice of the article
-        assert c.quote[0].isupper() and c.quote.rstrip()[-1] in ".!?”\""  # whole sentences
+        assert c.quote[0].isupper() and c.quote.rstrip()[-1] in '.!?”"'  # whole sentences
 
 
 def test_flagship_question_names_dell_wistron_inventec_with_citations(seeded_engine: Engine):

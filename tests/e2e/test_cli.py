@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.engine import Engine
+from ingest.engine import Engine
 from rag.settings import Settings
 from tests.conftest import FIXTURES, SEED, cli_env
 

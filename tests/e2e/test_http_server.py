@@ -29,8 +29,13 @@ FLAGSHIP = "Who benefits if Supermicro loses xAI?"
 def base(_seeded_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     root = tmp_path_factory.mktemp("http-e2e")
     shutil.copytree(_seeded_dir, root / "data")
-    with live_server(root / "data", root / "server.log", NEWSQA_API_KEYS=KEY, NEWSQA_ALLOW_PRIVATE_URLS="true",
-                     NEWSQA_MAX_BODY_BYTES="200000") as url:
+    with live_server(
+        root / "data",
+        root / "server.log",
+        NEWSQA_API_KEYS=KEY,
+        NEWSQA_ALLOW_PRIVATE_URLS="true",
+        NEWSQA_MAX_BODY_BYTES="200000",
+    ) as url:
         yield url
 
 
@@ -60,11 +65,14 @@ def test_ask_and_search(http: httpx.Client) -> None:
 
 
 def test_chat_sse_order_and_follow_up(http: httpx.Client) -> None:
-    body = {"stream": True, "messages": [
-        {"role": "user", "content": FLAGSHIP},
-        {"role": "assistant", "content": "Dell benefits [1]"},
-        {"role": "user", "content": "and who loses?"},
-    ]}
+    body = {
+        "stream": True,
+        "messages": [
+            {"role": "user", "content": FLAGSHIP},
+            {"role": "assistant", "content": "Dell benefits [1]"},
+            {"role": "user", "content": "and who loses?"},
+        ],
+    }
     kinds, datas = [], []
     with http.stream("POST", "/v1/chat", json=body) as response:
         assert response.status_code == 200 and response.headers["content-type"].startswith("text/event-stream")
@@ -92,11 +100,17 @@ def test_openai_client_plain_and_streaming(base: str) -> None:
     assert citations[0]["n"] == 1 and citations[0]["quote"] in text
     assert completion.choices[0].finish_reason == "stop" and completion.usage and completion.usage.total_tokens > 0
 
-    chunks = list(client.chat.completions.create(
-        model="newsqa", stream=True,
-        messages=[{"role": "user", "content": FLAGSHIP}, {"role": "assistant", "content": text},
-                  {"role": "user", "content": "and who loses?"}],
-    ))
+    chunks = list(
+        client.chat.completions.create(
+            model="newsqa",
+            stream=True,
+            messages=[
+                {"role": "user", "content": FLAGSHIP},
+                {"role": "assistant", "content": text},
+                {"role": "user", "content": "and who loses?"},
+            ],
+        )
+    )
     streamed = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
     assert "Supermicro" in streamed and "Sources:" in streamed
     last = chunks[-1]
@@ -110,15 +124,28 @@ def test_openai_client_plain_and_streaming(base: str) -> None:
 
 
 def test_articles_crud(http: httpx.Client) -> None:
-    text = ("Harbourside bakery Lumen won the national bread prize on Friday for its rye sourdough. "
-            "The owners, Mia and Tom Berg, said they will open a second shop in the old ferry terminal next year.")
-    created = http.post("/v1/articles", json={"title": "Lumen wins bread prize", "source": "Harbour Gazette",
-                                              "published": "2024-03-01", "text": text})
+    text = (
+        "Harbourside bakery Lumen won the national bread prize on Friday for its rye sourdough. "
+        "The owners, Mia and Tom Berg, said they will open a second shop in the old ferry terminal next year."
+    )
+    created = http.post(
+        "/v1/articles",
+        json={"title": "Lumen wins bread prize", "source": "Harbour Gazette", "published": "2024-03-01", "text": text},
+    )
     assert created.status_code == 201 and created.json()["status"] == "new"
     article_id = created.json()["id"]
-    assert http.post("/v1/articles", json={"text": text, "title": "Lumen wins bread prize",
-                                           "source": "Harbour Gazette", "published": "2024-03-01"}).json()["status"] \
+    assert (
+        http.post(
+            "/v1/articles",
+            json={
+                "text": text,
+                "title": "Lumen wins bread prize",
+                "source": "Harbour Gazette",
+                "published": "2024-03-01",
+            },
+        ).json()["status"]
         == "duplicate"
+    )
     listed = http.get("/v1/articles", params={"source": "Harbour Gazette"}).json()
     assert listed["total"] == 1 and listed["items"][0]["id"] == article_id
     answer = http.post("/v1/ask", json={"question": "Which bakery won the national bread prize?"}).json()
@@ -194,7 +221,13 @@ def test_serve_rejects_bad_arguments(tmp_path: Path) -> None:
     from tests.api.http.server import ROOT
     from tests.conftest import cli_env
 
-    run = subprocess.run([sys.executable, "-m", "api.cli", "serve", "--workers", "0"], cwd=ROOT,
-                         env=cli_env(tmp_path / "data"), capture_output=True, text=True, timeout=120)
+    run = subprocess.run(
+        [sys.executable, "-m", "api.cli", "serve", "--workers", "0"],
+        cwd=ROOT,
+        env=cli_env(tmp_path / "data"),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert run.returncode != 0
     assert run.stderr.strip() == "error: --workers must be at least 1"

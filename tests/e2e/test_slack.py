@@ -61,8 +61,12 @@ def data_dir(_seeded_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Pat
 @pytest.fixture(scope="module")
 def server(fake: FakeSlack, data_dir: Path) -> Iterator[httpx.Client]:
     port = free_port()
-    env = cli_env(data_dir, NEWSQA_SLACK_BOT_TOKEN=BOT_TOKEN, NEWSQA_SLACK_SIGNING_SECRET=SIGNING_SECRET,
-                  NEWSQA_SLACK_API_URL=fake.url)
+    env = cli_env(
+        data_dir,
+        NEWSQA_SLACK_BOT_TOKEN=BOT_TOKEN,
+        NEWSQA_SLACK_SIGNING_SECRET=SIGNING_SECRET,
+        NEWSQA_SLACK_API_URL=fake.url,
+    )
     log = (data_dir.parent / "serve.log").open("w")
     proc = subprocess.Popen([*NEWSQA, "serve", "--port", str(port)], env=env, cwd=ROOT, stdout=log, stderr=log)
     client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30)
@@ -117,30 +121,55 @@ def test_mention_thread_follow_up_and_retry(server: httpx.Client, fake: FakeSlac
     assert update["ts"] == fake.messages["C_E2E"][1]["ts"]  # the placeholder, replaced in place
 
     follow = fake.add_message("C_E2E", "and who loses?", thread_ts=event["ts"])
-    reply = {"type": "message", "channel_type": "channel", "user": "U_ALICE", "text": follow["text"],
-             "ts": follow["ts"], "thread_ts": event["ts"], "channel": "C_E2E", "event_ts": follow["ts"]}
+    reply = {
+        "type": "message",
+        "channel_type": "channel",
+        "user": "U_ALICE",
+        "text": follow["text"],
+        "ts": follow["ts"],
+        "thread_ts": event["ts"],
+        "channel": "C_E2E",
+        "event_ts": follow["ts"],
+    }
     assert post(server, json_request(event_body(reply))).status_code == 200
-    second = fake.wait_for(lambda: [u for u in fake.calls_to("chat.update", channel="C_E2E")
-                                    if u.get("metadata") and u["ts"] != update["ts"]])[-1]
+    second = fake.wait_for(
+        lambda: [
+            u for u in fake.calls_to("chat.update", channel="C_E2E") if u.get("metadata") and u["ts"] != update["ts"]
+        ]
+    )[-1]
     assert "Supermicro" in second["metadata"]["event_payload"]["question"]  # condensed with the thread's history
     assert second["blocks"][0]["elements"][0]["text"].startswith("Follow-up understood as:")
 
 
 def test_dm_and_ignored_messages(server: httpx.Client, fake: FakeSlack) -> None:
     for ignored in ({"user": BOT_USER, "bot_id": BOT_ID}, {"subtype": "bot_message", "bot_id": "B_OTHER"}):
-        event = {"type": "message", "channel_type": "im", "text": QUESTION, "ts": fake.next_ts(),
-                 "channel": "D_E2E", **ignored}
+        event = {
+            "type": "message",
+            "channel_type": "im",
+            "text": QUESTION,
+            "ts": fake.next_ts(),
+            "channel": "D_E2E",
+            **ignored,
+        }
         assert post(server, json_request(event_body(event))).status_code == 200
     dm = fake.add_message("D_E2E", QUESTION)
-    event = {"type": "message", "channel_type": "im", "user": "U_ALICE", "text": QUESTION, "ts": dm["ts"],
-             "channel": "D_E2E", "event_ts": dm["ts"]}
+    event = {
+        "type": "message",
+        "channel_type": "im",
+        "user": "U_ALICE",
+        "text": QUESTION,
+        "ts": dm["ts"],
+        "channel": "D_E2E",
+        "event_ts": dm["ts"],
+    }
     assert post(server, json_request(event_body(event))).status_code == 200
     assert "Dell" in final_update(fake, "D_E2E")["text"]
     assert len(fake.calls_to("chat.postMessage", channel="D_E2E")) == 1  # only the human's DM was answered
 
 
-def test_slash_command_feedback_and_export(server: httpx.Client, fake: FakeSlack, data_dir: Path,
-                                           tmp_path: Path) -> None:
+def test_slash_command_feedback_and_export(
+    server: httpx.Client, fake: FakeSlack, data_dir: Path, tmp_path: Path
+) -> None:
     ack = post(server, form_request(command_fields(QUESTION, "C_E2E_CMD", fake.hook_url("e2e-cmd"))))
     assert ack.status_code == 200 and ack.json()["text"] == render.PLACEHOLDER_TEXT
     answer = fake.wait_for(lambda: fake.hooks_to("e2e-cmd"))[0]
@@ -155,8 +184,22 @@ def test_slash_command_feedback_and_export(server: httpx.Client, fake: FakeSlack
     assert post(server, form_request(view_submission_fields(render.NOTE_VIEW, answer_id, values))).status_code == 200
 
     dm = fake.add_message("D_E2E_FB", QUESTION)
-    post(server, json_request(event_body({"type": "message", "channel_type": "im", "user": "U_BOB", "text": QUESTION,
-                                          "ts": dm["ts"], "channel": "D_E2E_FB", "event_ts": dm["ts"]})))
+    post(
+        server,
+        json_request(
+            event_body(
+                {
+                    "type": "message",
+                    "channel_type": "im",
+                    "user": "U_BOB",
+                    "text": QUESTION,
+                    "ts": dm["ts"],
+                    "channel": "D_E2E_FB",
+                    "event_ts": dm["ts"],
+                }
+            )
+        ),
+    )
     helpful_id = final_update(fake, "D_E2E_FB")["metadata"]["event_payload"]["answer_id"]
     post(server, form_request(action_fields(render.ACTION_HELPFUL, helpful_id, "D_E2E_FB", hook, user="U_BOB")))
     fake.wait_for(lambda: len(fake.hooks_to("e2e-vote")) == 2)
@@ -178,8 +221,11 @@ def test_slack_command_errors_are_one_line(tmp_path: Path, fake: FakeSlack) -> N
         (["slack", "--socket"], env, "NEWSQA_SLACK_APP_TOKEN"),
         (["slack"], env, "NEWSQA_SLACK_SIGNING_SECRET"),
         (["slack", "--socket"], cli_env(tmp_path / "data", NEWSQA_SLACK_APP_TOKEN="xapp-1"), "NEWSQA_SLACK_BOT_TOKEN"),
-        (["slack", "--socket"], {**env, "NEWSQA_SLACK_BOT_TOKEN": "xoxb-wrong", "NEWSQA_SLACK_APP_TOKEN": "xapp-1"},
-         "Slack rejected NEWSQA_SLACK_BOT_TOKEN: invalid_auth"),
+        (
+            ["slack", "--socket"],
+            {**env, "NEWSQA_SLACK_BOT_TOKEN": "xoxb-wrong", "NEWSQA_SLACK_APP_TOKEN": "xapp-1"},
+            "Slack rejected NEWSQA_SLACK_BOT_TOKEN: invalid_auth",
+        ),
     ]
     for args, case_env, expected in cases:
         result = run(args, case_env)

@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.http.app import create_app
-from rag.engine import Engine
+from ingest.engine import Engine
 from rag.settings import Settings
 from tests.conftest import cli_env
 from tests.ingest.test_web_support import (
@@ -30,8 +30,16 @@ def run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str
 
 def test_cli_ingest_urls_batch_goes_on_past_failures(site: Site, tmp_path: Path) -> None:
     env = cli_env(tmp_path / "data", NEWSQA_ALLOW_PRIVATE_URLS="true", NEWSQA_FETCH_MAX_BYTES="1000000")
-    urls = [site.url(p) for p in ("/2024/03/wind-farm-first-power/?utm_source=x", "/files/museum.pdf", "/loop-a",
-                                  "/big", "/news/harbor-market")]
+    urls = [
+        site.url(p)
+        for p in (
+            "/2024/03/wind-farm-first-power/?utm_source=x",
+            "/files/museum.pdf",
+            "/loop-a",
+            "/big",
+            "/news/harbor-market",
+        )
+    ]
     done = run(["ingest", *urls, "--json"], env)
     assert done.returncode == 0, done.stderr
     summary = json.loads(done.stdout)
@@ -47,7 +55,9 @@ def test_cli_ingest_urls_batch_goes_on_past_failures(site: Site, tmp_path: Path)
     assert wind["url"] == site.url("/2024/03/wind-farm-first-power/") and wind["published"].startswith("2024-03-05")
     assert wind["provenance"]["published"] == "meta:article:published_time"
     assert by_title["Council approves plan to turn old harbor into public market"]["authors"] == [
-        "Omar Haddad", "Lena Ortiz"]
+        "Omar Haddad",
+        "Lena Ortiz",
+    ]
 
 
 def test_cli_refuses_loopback_without_the_flag(site: Site, tmp_path: Path) -> None:

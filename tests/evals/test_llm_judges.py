@@ -22,8 +22,9 @@ def judge_reply(request: dict[str, Any]) -> str:
 
 def test_llm_judges_score_an_answer(tmp_path):
     item = EvalItem(id="x", question="Which company did xAI shift its orders to?", all_of=["Dell"])
-    passage = Passage(chunk_id="c", article_id="a", index=0, text="xAI shifted all AI server orders to Dell.",
-                      start=0, end=41)
+    passage = Passage(
+        chunk_id="c", article_id="a", index=0, text="xAI shifted all AI server orders to Dell.", start=0, end=41
+    )
     answer = Answer(question=item.question, answer="xAI shifted all AI server orders to Dell. [1]")
     with FakeLLM([judge_reply]) as llm:
         settings = Settings(data_dir=tmp_path, llm="openai-compatible:judge", llm_base_url=llm.base_url)

@@ -88,8 +88,15 @@ def test_correct_rules_and_abstention_edge_cases():
 
 def test_abstention_precision_recall_false_rate():
     c = m.AbstentionCounts()
-    for unanswerable, abstained in [(True, True), (True, False), (True, True), (False, True), (False, False),
-                                    (False, False), (False, False)]:
+    for unanswerable, abstained in [
+        (True, True),
+        (True, False),
+        (True, True),
+        (False, True),
+        (False, False),
+        (False, False),
+        (False, False),
+    ]:
         c.add(unanswerable, abstained)
     assert m.abstention_precision(c) == pytest.approx(2 / 3)
     assert m.abstention_recall(c) == pytest.approx(2 / 3)
@@ -124,8 +131,11 @@ def test_quotes_verbatim_uses_offsets_and_the_article():
 
 def test_statements_attach_trailing_markers():
     got = m.statements("Dell benefits from the decision. [1] Wistron makes motherboards. [2][3] Unsupported claim.")
-    assert got == [("Dell benefits from the decision.", [1]), ("Wistron makes motherboards.", [2, 3]),
-                   ("Unsupported claim.", [])]
+    assert got == [
+        ("Dell benefits from the decision.", [1]),
+        ("Wistron makes motherboards.", [2, 3]),
+        ("Unsupported claim.", []),
+    ]
 
 
 def substring_judge(passage: str, statement: str) -> bool:
@@ -133,8 +143,11 @@ def substring_judge(passage: str, statement: str) -> bool:
 
 
 def test_alce_recall_and_precision_by_definition():
-    passages = {"c1": "Dell benefits from the decision.", "c2": "Wistron makes motherboards for Dell.",
-                "c3": "Unrelated text about the weather."}
+    passages = {
+        "c1": "Dell benefits from the decision.",
+        "c2": "Wistron makes motherboards for Dell.",
+        "c3": "Unrelated text about the weather.",
+    }
     cites = [Citation(n=i, article_id="a", chunk_id=f"c{i}", quote=passages[f"c{i}"]) for i in (1, 2, 3)]
     text = "Dell benefits from the decision [1][3]. Wistron makes motherboards for Dell [2]. It rained [9]. Hi."
     scores = m.alce_citation_scores(ans(text, cites), lambda c: passages[c.chunk_id], substring_judge)
@@ -149,9 +162,11 @@ def test_alce_recall_and_precision_by_definition():
 def test_alce_needed_joint_citations_are_both_precise():
     passages = {"c1": "Dell benefits", "c2": "from the decision"}
     cites = [Citation(n=i, article_id="a", chunk_id=f"c{i}", quote=passages[f"c{i}"]) for i in (1, 2)]
-    scores = m.alce_citation_scores(ans("Dell benefits from the decision [1][2].", cites),
-                                    lambda c: passages[c.chunk_id],
-                                    lambda p, s: s.rstrip(".").replace("\n", " ") in p.replace("\n", " "))
+    scores = m.alce_citation_scores(
+        ans("Dell benefits from the decision [1][2].", cites),
+        lambda c: passages[c.chunk_id],
+        lambda p, s: s.rstrip(".").replace("\n", " ") in p.replace("\n", " "),
+    )
     assert scores is not None and scores.recall == 1.0 and scores.precision == 1.0
 
 

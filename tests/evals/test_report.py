@@ -12,21 +12,45 @@ from evals.runner import RunResult
 from rag.errors import InputError
 
 
-def q(qid: str, correct: float, abstained: bool = False, unanswerable: bool = False, latency: float = 100.0,
-      qtype: str = "t") -> dict:
-    return {"id": qid, "type": qtype, "question": f"question {qid}?", "unanswerable": unanswerable,
-            "abstained": abstained, "answer": "x [1]", "latency_ms": latency,
-            "gold": {"all_of": ["x"], "any_of": [], "choices": None, "answer_index": None},
-            "metrics": {"correct": correct, "hits@10": 1.0 if correct else 0.0, "citation_precision": None}}
+def q(
+    qid: str,
+    correct: float,
+    abstained: bool = False,
+    unanswerable: bool = False,
+    latency: float = 100.0,
+    qtype: str = "t",
+) -> dict:
+    return {
+        "id": qid,
+        "type": qtype,
+        "question": f"question {qid}?",
+        "unanswerable": unanswerable,
+        "abstained": abstained,
+        "answer": "x [1]",
+        "latency_ms": latency,
+        "gold": {"all_of": ["x"], "any_of": [], "choices": None, "answer_index": None},
+        "metrics": {"correct": correct, "hits@10": 1.0 if correct else 0.0, "citation_precision": None},
+    }
 
 
-QUESTIONS = [q("a", 1.0), q("b", 0.0, latency=300.0), q("c", 1.0, abstained=True, unanswerable=True, qtype="u"),
-             q("d", 0.0, abstained=True, latency=200.0)]
+QUESTIONS = [
+    q("a", 1.0),
+    q("b", 0.0, latency=300.0),
+    q("c", 1.0, abstained=True, unanswerable=True, qtype="u"),
+    q("d", 0.0, abstained=True, latency=200.0),
+]
 
 
 def run() -> RunResult:
-    return RunResult("toy", QUESTIONS, judge="test judge", store="/tmp/x", started="2026-01-01T00:00:00", seconds=1.0,
-                     options={"answerer": "extractive", "gold_context": False})
+    return RunResult(
+        "toy",
+        QUESTIONS,
+        judge="test judge",
+        store="/tmp/x",
+        started="2026-01-01T00:00:00",
+        seconds=1.0,
+        options={"answerer": "extractive", "gold_context": False},
+    )
 
 
 def test_summarize_aggregates_by_definition():
@@ -45,8 +69,11 @@ def test_summarize_aggregates_by_definition():
 
 def test_gate_flags_regressions_beyond_tolerance_and_flips():
     report = rp.build_report(run())
-    better = {"summary": {**report["summary"], "correct": 0.9, "false_abstention_rate": 0.0, "hits@10": 0.52},
-              "tolerances": {"hits@10": 0.05}, "questions": {"a": 1.0, "b": 1.0, "c": 1.0}}
+    better = {
+        "summary": {**report["summary"], "correct": 0.9, "false_abstention_rate": 0.0, "hits@10": 0.52},
+        "tolerances": {"hits@10": 0.05},
+        "questions": {"a": 1.0, "b": 1.0, "c": 1.0},
+    }
     diffs = {d.metric: d for d in rp.compare(report["summary"], better)}
     assert diffs["correct"].regressed and diffs["correct"].delta == pytest.approx(-0.4)
     assert diffs["false_abstention_rate"].regressed  # lower is better: it went up

@@ -16,8 +16,8 @@ from evals.sets import (
     resolve_set,
     sample_set,
 )
-from ingest.dedup import article_id
 from rag.errors import InputError
+from rag.text.ids import article_id
 from tests.conftest import SEED, SHARED_DATA
 
 needs_shared = pytest.mark.skipif(not (SHARED_DATA / "realtimeqa").exists(), reason="shared eval data not present")
@@ -61,7 +61,9 @@ def test_jsonl_errors_name_file_line_and_field(tmp_path: Path):
 
 def test_jsonl_set_needs_existing_corpus(tmp_path: Path):
     good = tmp_path / "mine.jsonl"
-    good.write_text('{"id": "a", "question": "Who?", "all_of": ["Dell"], "gold_urls": ["https://x.com/a?utm_source=z"]}\n')
+    good.write_text(
+        '{"id": "a", "question": "Who?", "all_of": ["Dell"], "gold_urls": ["https://x.com/a?utm_source=z"]}\n'
+    )
     s = resolve_set(str(good), tmp_path, [SEED])
     assert s.name == "mine" and s.corpus_paths == [SEED]
     assert s.items[0].gold_ids() == {article_id("https://x.com/a", None, None, "")}  # canonical URL

@@ -1,7 +1,8 @@
 from datetime import UTC, datetime
 from itertools import pairwise
 
-from ingest.chunk import chunk_article, sentence_spans
+from ingest.chunk import chunk_article
+from rag.text.sentences import sentence_spans
 from rag.types import Article
 
 

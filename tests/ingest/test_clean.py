@@ -1,4 +1,5 @@
-from ingest.clean import clean_page, is_call_to_action, normalize_text
+from ingest.clean import clean_page
+from rag.text.normalize import is_call_to_action, normalize_text
 from tests.conftest import FIXTURES, SEED
 
 BOILERPLATE = [

@@ -1,4 +1,4 @@
-from ingest.dedup import article_id, canonical_url, content_hash
+from rag.text.ids import article_id, canonical_url, content_hash
 
 
 def test_canonical_url_drops_tracking_fragment_and_case():

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 
 import pytest
 
+from ingest.engine import Engine
 from ingest.feeds import FeedPoller, FeedRegistry, start_feed_poller
 from ingest.readers.feeds import html_to_text, parse_feed
-from rag.engine import Engine
 from rag.errors import ArticleRejected, InputError, NotFound
 from rag.settings import Settings
 from tests.ingest.test_web_support import (
@@ -128,8 +128,12 @@ def test_only_new_entries_are_fetched(site: Site, feed_engine: Engine) -> None:
     assert poller.poll_all()[0].new_entries == 2
     extra = """<entry><title>Rail workers accept pay offer</title><link rel="alternate" href="{}"/>
 <id>urn:harbor-times:103</id><published>2024-02-14T07:00:00Z</published></entry></feed>"""
-    site.feed("/feeds/harbor.atom", atom_feed(site.base).replace("</feed>", extra.format(site.url("/undated/rail"))),
-              "application/atom+xml", '"atom-v2"')
+    site.feed(
+        "/feeds/harbor.atom",
+        atom_feed(site.base).replace("</feed>", extra.format(site.url("/undated/rail"))),
+        "application/atom+xml",
+        '"atom-v2"',
+    )
     before = site.hits["/news/harbor-market"]
     [result] = poller.poll_all()
     assert (result.status, result.new_entries, result.ingested) == ("ok", 1, 1)

@@ -6,10 +6,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from ingest.neardup import cite_other_outlets, signature, similarity
+from ingest.engine import Engine
+from ingest.neardup import signature, similarity
 from ingest.readers import RawDocument
 from ingest.web import fetch_article
-from rag.engine import Engine
+from rag.answer.syndication import cite_other_outlets
 from rag.settings import Settings
 from tests.ingest.test_web_support import (
     HARBOR,
@@ -30,13 +31,19 @@ def wire_copy(paragraphs: list[str]) -> str:
 
 
 def doc(text: str, source: str, url: str, published: datetime = DAY, title: str | None = None) -> RawDocument:
-    return RawDocument(text=text, origin=url, title=title or f"Wind farm story ({source})", source=source,
-                       url=url, published=published)
+    return RawDocument(
+        text=text, origin=url, title=title or f"Wind farm story ({source})", source=source, url=url, published=published
+    )
 
 
 ORIGINAL = doc("\n\n".join(TURBINE), "The Daily Ledger", "https://ledger.example/wind")
-COPY = doc(wire_copy(TURBINE), "Harbor Times", "https://harbortimes.example/world/wind-farm",
-           DAY + timedelta(hours=3), title="Wind farm powers up early")
+COPY = doc(
+    wire_copy(TURBINE),
+    "Harbor Times",
+    "https://harbortimes.example/world/wind-farm",
+    DAY + timedelta(hours=3),
+    title="Wind farm powers up early",
+)
 
 
 def test_signatures_separate_copies_from_other_stories() -> None:
@@ -62,7 +69,8 @@ def test_copy_joins_the_story_and_search_returns_one_copy(engine: Engine) -> Non
     assert copy.story_id == story_id and copy.source == "Harbor Times"
     story = engine.store.get_article(story_id)
     assert [(c.article_id, c.source, c.url) for c in story.also_in] == [
-        (copy_id, "Harbor Times", "https://harbortimes.example/world/wind-farm")]
+        (copy_id, "Harbor Times", "https://harbortimes.example/world/wind-farm")
+    ]
     assert _chunk_articles(engine) == {story_id}  # one set of chunks is searched
     hits = engine.search("How many homes will the offshore wind farm supply?", k=5)
     assert hits and {h.article_id for h in hits} == {story_id}
@@ -90,8 +98,11 @@ def test_a_later_follow_up_is_a_new_story(engine: Engine) -> None:
 
 def test_updating_the_story_keeps_its_other_outlets(engine: Engine) -> None:
     engine.ingest_documents([ORIGINAL, COPY])
-    revised = doc(ORIGINAL.text + "\n\nThis article was updated with the operator's full statement.",
-                  ORIGINAL.source, ORIGINAL.url)
+    revised = doc(
+        ORIGINAL.text + "\n\nThis article was updated with the operator's full statement.",
+        ORIGINAL.source,
+        ORIGINAL.url,
+    )
     report = engine.ingest_documents([revised])
     assert report.updated == 1
     story = engine.store.get_article(report.article_ids[0])
@@ -101,8 +112,11 @@ def test_updating_the_story_keeps_its_other_outlets(engine: Engine) -> None:
 
 def test_tracking_parameter_links_are_one_article(site: Site, engine: Engine) -> None:
     settings = Settings(data_dir=engine.settings.data_dir, allow_private_urls=True)
-    links = [site.url("/undated/rail?utm_source=newsletter&utm_campaign=mar"), site.url("/undated/rail#top"),
-             site.url("/undated/rail?fbclid=abc123")]
+    links = [
+        site.url("/undated/rail?utm_source=newsletter&utm_campaign=mar"),
+        site.url("/undated/rail#top"),
+        site.url("/undated/rail?fbclid=abc123"),
+    ]
     docs = [fetch_article(link, settings) for link in links]
     report = engine.ingest_documents(docs)
     assert (report.ingested, report.skipped, report.grouped) == (1, 2, 0)
@@ -128,7 +142,8 @@ def test_the_answer_cites_one_copy_and_lists_the_other_outlets(engine: Engine) -
     assert story.source == "The Daily Ledger" and story.story_id is None  # the indexed copy is cited
     assert {c.article_id for c in answer.citations} == {story.id}
     assert [(o.source, o.url) for o in answer.citations[0].also_in] == [
-        ("Harbor Times", "https://harbortimes.example/world/wind-farm")]
+        ("Harbor Times", "https://harbortimes.example/world/wind-farm")
+    ]
 
 
 def test_a_deleted_story_is_not_joined(engine: Engine) -> None:

@@ -7,12 +7,12 @@ from datetime import UTC, datetime
 import pytest
 
 import ingest.web as web
-from ingest.dedup import canonical_url
 from ingest.readers import Failure, RawDocument
 from ingest.web import FetchError, UnsafeURL, blocked_reason, fetch, fetch_article, read_urls
-from rag.dates import parse_date
 from rag.errors import InputError
 from rag.settings import Settings
+from rag.text.dates import parse_date
+from rag.text.ids import canonical_url
 from tests.ingest.test_web_support import (
     BUDGET,
     HARBOR,
@@ -24,8 +24,7 @@ from tests.ingest.test_web_support import (
 
 @pytest.fixture
 def web_settings(tmp_path) -> Settings:
-    return Settings(data_dir=tmp_path / "data", allow_private_urls=True, fetch_timeout_s=2.0,
-                    fetch_max_bytes=1_000_000)
+    return Settings(data_dir=tmp_path / "data", allow_private_urls=True, fetch_timeout_s=2.0, fetch_max_bytes=1_000_000)
 
 
 # ---- extraction: the right text, title, author, outlet and date, and where each came from ---------------
@@ -38,9 +37,14 @@ def test_wordpress_page(site: Site, web_settings: Settings) -> None:
     assert TURBINE[0] in doc.text and TURBINE[-1] in doc.text
     assert "newsletter" not in doc.text and "All rights reserved" not in doc.text
     assert doc.url == site.url("/2024/03/wind-farm-first-power/")
-    assert doc.provenance == {"text": "trafilatura", "url": "link:canonical", "title": "meta:og:title",
-                              "authors": "meta:author", "source": "meta:og:site_name",
-                              "published": "meta:article:published_time"}
+    assert doc.provenance == {
+        "text": "trafilatura",
+        "url": "link:canonical",
+        "title": "meta:og:title",
+        "authors": "meta:author",
+        "source": "meta:og:site_name",
+        "published": "meta:article:published_time",
+    }
     assert not doc.partial
 
 
@@ -85,8 +89,13 @@ def test_gzip_body_and_user_agent(site: Site, web_settings: Settings) -> None:
 
 
 def test_canonical_link_on_another_site_is_ignored(site: Site, web_settings: Settings) -> None:
-    markup = site.routes["/2024/03/wind-farm-first-power/"].body.decode().replace(  # type: ignore[union-attr]
-        f'href="{site.base}/2024/03/wind-farm-first-power/"', 'href="https://wire.example/story/123"')
+    markup = (
+        site.routes["/2024/03/wind-farm-first-power/"]
+        .body.decode()
+        .replace(  # type: ignore[union-attr]
+            f'href="{site.base}/2024/03/wind-farm-first-power/"', 'href="https://wire.example/story/123"'
+        )
+    )
     site.html("/syndicated/wind", markup)
     doc = fetch_article(site.url("/syndicated/wind"), web_settings)
     assert doc.url == site.url("/syndicated/wind") and doc.provenance["url"] == "http:final-url"
@@ -104,11 +113,22 @@ def test_loopback_refused_without_the_flag(site: Site, tmp_path) -> None:
         fetch_article(f"http://[::ffff:127.0.0.1]:{site.server.server_address[1]}/", settings)
 
 
-@pytest.mark.parametrize("address, reason", [
-    ("10.1.2.3", "private"), ("172.16.0.1", "private"), ("192.168.1.1", "private"), ("169.254.169.254", "link-local"),
-    ("127.0.0.53", "loopback"), ("::1", "loopback"), ("fd00::1", "private"), ("fe80::1", "link-local"),
-    ("0.0.0.0", "unspecified"), ("100.64.0.1", "non-public"), ("224.0.0.1", "multicast"),
-])
+@pytest.mark.parametrize(
+    "address, reason",
+    [
+        ("10.1.2.3", "private"),
+        ("172.16.0.1", "private"),
+        ("192.168.1.1", "private"),
+        ("169.254.169.254", "link-local"),
+        ("127.0.0.53", "loopback"),
+        ("::1", "loopback"),
+        ("fd00::1", "private"),
+        ("fe80::1", "link-local"),
+        ("0.0.0.0", "unspecified"),
+        ("100.64.0.1", "non-public"),
+        ("224.0.0.1", "multicast"),
+    ],
+)
 def test_blocked_addresses(address: str, reason: str) -> None:
     assert blocked_reason(address) == reason
 

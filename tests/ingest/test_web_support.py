@@ -229,8 +229,11 @@ class Site:
         def route(handler: BaseHTTPRequestHandler) -> Response:
             if handler.headers.get("If-None-Match") == etag:
                 return Response(304, b"", {"ETag": etag})
-            return Response(200, body, {"Content-Type": content_type, "ETag": etag,
-                                        "Last-Modified": "Wed, 14 Feb 2024 08:00:00 GMT"})
+            return Response(
+                200,
+                body,
+                {"Content-Type": content_type, "ETag": etag, "Last-Modified": "Wed, 14 Feb 2024 08:00:00 GMT"},
+            )
 
         self.routes[path] = route
 
@@ -247,13 +250,16 @@ def publisher_site() -> Site:
     site.html("/2023/11/20/county-budget-committee-approves-plan/", url_dated_page())
     site.html("/undated/rail", undated_page("Rail workers accept pay offer", RAIL))
     site.routes["/files/museum.pdf"] = Response(200, b"%PDF-1.7\n" + b"0" * 2000, {"Content-Type": "application/pdf"})
-    site.routes["/big"] = Response(200, b"<html><body>" + b"<p>x</p>" * 400_000 + b"</body></html>",
-                                   {"Content-Type": "text/html"})
-    site.routes["/big-unannounced"] = Response(200, b"<html><body>" + b"<p>y</p>" * 400_000,
-                                               {"Content-Type": "text/html"}, send_length=False)
+    site.routes["/big"] = Response(
+        200, b"<html><body>" + b"<p>x</p>" * 400_000 + b"</body></html>", {"Content-Type": "text/html"}
+    )
+    site.routes["/big-unannounced"] = Response(
+        200, b"<html><body>" + b"<p>y</p>" * 400_000, {"Content-Type": "text/html"}, send_length=False
+    )
     site.routes["/slow"] = Response(200, b"<html><body>late</body></html>", {"Content-Type": "text/html"}, delay=3)
-    site.routes["/gzip"] = Response(200, gzip.compress(wordpress_page(b).encode()),
-                                    {"Content-Type": "text/html", "Content-Encoding": "gzip"})
+    site.routes["/gzip"] = Response(
+        200, gzip.compress(wordpress_page(b).encode()), {"Content-Type": "text/html", "Content-Encoding": "gzip"}
+    )
     site.redirect("/loop-a", "/loop-b")
     site.redirect("/loop-b", "/loop-a")
     for i in range(1, 8):

@@ -33,8 +33,17 @@ WEATHER = "Heavy rain is expected across the north of England on Tuesday, with f
 
 
 def passage(i: int, text: str, start: int = 100) -> Passage:
-    return Passage(chunk_id=f"a{i}:0", article_id=f"a{i}", index=0, text=text, start=start, end=start + len(text),
-                   title=f"Article {i}", source="Test Wire", published=datetime(2024, 11, 14, tzinfo=UTC))
+    return Passage(
+        chunk_id=f"a{i}:0",
+        article_id=f"a{i}",
+        index=0,
+        text=text,
+        start=start,
+        end=start + len(text),
+        title=f"Article {i}",
+        source="Test Wire",
+        published=datetime(2024, 11, 14, tzinfo=UTC),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +63,9 @@ def verifier(passages: list[Passage], support: LexicalEmbeddingSupport, mode: st
 def test_split_sentences_keeps_markers_written_after_the_full_stop() -> None:
     text = "Dell wins the orders. [1] Wistron and Inventec benefit too.[1][2] Supermicro loses. [2]"
     assert split_sentences(text) == [
-        "Dell wins the orders. [1]", "Wistron and Inventec benefit too. [1][2]", "Supermicro loses. [2]",
+        "Dell wins the orders. [1]",
+        "Wistron and Inventec benefit too. [1][2]",
+        "Supermicro loses. [2]",
     ]
     claim, markers = split_markers("Wistron and Inventec benefit [1, 3] too [1].")
     assert (claim, markers) == ("Wistron and Inventec benefit too.", [1, 3])
@@ -66,7 +77,7 @@ def test_supported_sentence_keeps_its_citation_with_verbatim_quote_and_score(pas
     assert checked.supported and checked.text.endswith("[1]")
     [citation] = v.citations()
     assert citation.article_id == "a1" and citation.quote in DELL and "Wistron" in citation.quote
-    assert DELL[citation.start - 100: citation.end - 100] == citation.quote  # offsets are article offsets
+    assert DELL[citation.start - 100 : citation.end - 100] == citation.quote  # offsets are article offsets
     assert citation.support is not None and citation.support >= Settings().support_threshold
 
 
@@ -125,7 +136,7 @@ def test_unknown_support_test_is_a_config_error(embedder: Embedder) -> None:
 def test_sentence_buffer_hands_out_complete_sentences_only() -> None:
     buffer = SentenceBuffer()
     text = "Dell wins the orders. [1] Wistron benefits. [2] Supermicro loses"
-    pieces = [text[i: i + 3] for i in range(0, len(text), 3)]
+    pieces = [text[i : i + 3] for i in range(0, len(text), 3)]
     out = [s for piece in pieces for s in buffer.feed(piece)]
     assert out == ["Dell wins the orders. [1]", "Wistron benefits. [2]"]
     assert buffer.flush() == ["Supermicro loses"]

@@ -83,4 +83,3 @@ async def _sse(runtime: Runtime, question: str, events: AsyncIterator[AnswerEven
     except NewsqaError as exc:
         kind = "timeout" if status_of(exc) == 504 else "error"
         yield {"event": "error", "data": json.dumps({"error": {"type": kind, "message": str(exc)}})}
-

@@ -8,14 +8,14 @@ from fastapi import APIRouter, Query, Response, status
 
 from api.http.deps import EngineDep, RuntimeDep
 from api.http.schemas import ERROR_RESPONSES, ArticleIn, ArticlePage, ArticleSummary, Deleted, IngestResult
-from ingest.dedup import text_hash
+from ingest.engine import Engine
 from ingest.pipeline import build_article
 from ingest.readers import RawDocument
 from ingest.web import fetch_article
-from rag.dates import parse_date
-from rag.engine import Engine
 from rag.errors import InputError
 from rag.store import build_where
+from rag.text.dates import parse_date
+from rag.text.ids import text_hash
 from rag.types import Article
 
 router = APIRouter(prefix="/v1/articles", tags=["articles"], responses=ERROR_RESPONSES)
@@ -49,8 +49,15 @@ async def add_article(body: ArticleIn, engine: EngineDep, runtime: RuntimeDep, r
         assert body.url is not None  # the schema requires text or url
         raw = await runtime.run(fetch_article, body.url, runtime.settings)  # SSRF-guarded, size/time-capped
     else:
-        raw = RawDocument(text=body.text, origin=body.url or "POST /v1/articles", title=body.title,
-                          source=body.source, authors=body.authors, published=body.published, url=body.url)
+        raw = RawDocument(
+            text=body.text,
+            origin=body.url or "POST /v1/articles",
+            title=body.title,
+            source=body.source,
+            authors=body.authors,
+            published=body.published,
+            url=body.url,
+        )
     result = await runtime.run(ingest_one, engine, raw)
     runtime.metrics.ingested.labels(result.status).inc()
     if result.status != "new":
@@ -68,11 +75,16 @@ async def list_articles(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> ArticlePage:
-    where = build_where(since=parse_date(since), until=parse_date(until, end_of_day=True),
-                        sources=[s for s in source or [] if s.strip()])
+    where = build_where(
+        since=parse_date(since),
+        until=parse_date(until, end_of_day=True),
+        sources=[s for s in source or [] if s.strip()],
+    )
     rows = await runtime.run(engine.store.list_articles, where)
-    items = [ArticleSummary(**a.model_dump(exclude={"text", "content_hash"}), chunks=n)
-             for a, n in rows[offset : offset + limit]]
+    items = [
+        ArticleSummary(**a.model_dump(exclude={"text", "content_hash"}), chunks=n)
+        for a, n in rows[offset : offset + limit]
+    ]
     return ArticlePage(total=len(rows), limit=limit, offset=offset, items=items)
 
 

@@ -26,8 +26,11 @@ async def healthz() -> Health:
 )
 async def readyz(runtime: RuntimeDep) -> JSONResponse:
     if not runtime.ready:
-        ready = Ready(status="unavailable", detail=runtime.startup_error) if runtime.startup_error else Ready(
-            status="starting", detail="loading the model and opening the store")
+        ready = (
+            Ready(status="unavailable", detail=runtime.startup_error)
+            if runtime.startup_error
+            else Ready(status="starting", detail="loading the model and opening the store")
+        )
         return JSONResponse(ready.model_dump(), status_code=503)
     try:
         # Not through the engine limiter: readiness must answer even when every engine slot is busy.
@@ -39,7 +42,8 @@ async def readyz(runtime: RuntimeDep) -> JSONResponse:
     return JSONResponse(Ready(status="ready", articles=counts["articles"], chunks=counts["chunks"]).model_dump())
 
 
-@router.get("/metrics", summary="Prometheus metrics", response_class=Response,
-            responses={200: {"content": {"text/plain": {}}}})
+@router.get(
+    "/metrics", summary="Prometheus metrics", response_class=Response, responses={200: {"content": {"text/plain": {}}}}
+)
 async def metrics(runtime: RuntimeDep) -> Response:
     return Response(runtime.metrics.render(), media_type=runtime.metrics.content_type)

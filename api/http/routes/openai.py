@@ -100,18 +100,29 @@ async def chat_completions(body: ChatCompletionRequest, engine: EngineDep, runti
 
 def _completion(completion_id: str, answer: Answer, prompt_tokens: int) -> ChatCompletion:
     content = answer.answer + source_list(answer.citations)
-    usage = Usage(prompt_tokens=prompt_tokens, completion_tokens=_tokens(content),
-                  total_tokens=prompt_tokens + _tokens(content))
+    usage = Usage(
+        prompt_tokens=prompt_tokens, completion_tokens=_tokens(content), total_tokens=prompt_tokens + _tokens(content)
+    )
     return ChatCompletion(
-        id=completion_id, created=int(time.time()), model=MODEL, usage=usage,
+        id=completion_id,
+        created=int(time.time()),
+        model=MODEL,
+        usage=usage,
         choices=[CompletionChoice(message=CompletionMessage(content=content))],
-        citations=answer.citations, abstained=answer.abstained,
+        citations=answer.citations,
+        abstained=answer.abstained,
     )
 
 
 def _chunk(completion_id: str, delta: dict[str, Any], finish: str | None = None, **extra: Any) -> str:
-    body = {"id": completion_id, "object": "chat.completion.chunk", "created": int(time.time()), "model": MODEL,
-            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}], **extra}
+    body = {
+        "id": completion_id,
+        "object": "chat.completion.chunk",
+        "created": int(time.time()),
+        "model": MODEL,
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+        **extra,
+    }
     return f"data: {json.dumps(body, ensure_ascii=False)}\n\n"
 
 
@@ -127,8 +138,13 @@ async def _chunks(runtime: Runtime, completion_id: str, events: AsyncIterator[An
                 runtime.metrics.answered("/v1/chat/completions", answer.abstained)
                 if sources := source_list(answer.citations):
                     yield _chunk(completion_id, {"content": sources})
-                yield _chunk(completion_id, {}, "stop", abstained=answer.abstained,
-                             citations=[c.model_dump(mode="json") for c in answer.citations])
+                yield _chunk(
+                    completion_id,
+                    {},
+                    "stop",
+                    abstained=answer.abstained,
+                    citations=[c.model_dump(mode="json") for c in answer.citations],
+                )
     except NewsqaError as exc:
         # Headers are sent: report in OpenAI's in-stream error shape, which the official client raises.
         kind = "timeout" if status_of(exc) == 504 else "server_error"

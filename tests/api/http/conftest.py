@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.http.app import create_app
-from rag.engine import Engine
+from ingest.engine import Engine
 
 FLAGSHIP = "Who benefits if Supermicro loses xAI?"
 

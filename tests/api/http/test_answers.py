@@ -56,11 +56,13 @@ def test_search_ranks_passages_and_articles(client: TestClient) -> None:
 
 
 def test_chat_follow_up_is_answered_in_context(client: TestClient) -> None:
-    body = {"messages": [
-        {"role": "user", "content": FLAGSHIP},
-        {"role": "assistant", "content": "Dell benefits [1]"},
-        {"role": "user", "content": "and who loses?"},
-    ]}
+    body = {
+        "messages": [
+            {"role": "user", "content": FLAGSHIP},
+            {"role": "assistant", "content": "Dell benefits [1]"},
+            {"role": "user", "content": "and who loses?"},
+        ]
+    }
     answer = client.post("/v1/chat", json=body).json()
     # The standalone question carries the topic of the earlier turn, and the answer is about Supermicro.
     assert answer["question"].startswith("and who loses?") and "Supermicro" in answer["question"]
@@ -82,11 +84,17 @@ def test_chat_stream_event_order(client: TestClient) -> None:
 
 
 def test_chat_stream_follow_up_condenses_before_retrieval(client: TestClient) -> None:
-    events = _sse(client, {"stream": True, "messages": [
-        {"role": "user", "content": FLAGSHIP},
-        {"role": "assistant", "content": "Dell benefits [1]"},
-        {"role": "user", "content": "and who loses?"},
-    ]})
+    events = _sse(
+        client,
+        {
+            "stream": True,
+            "messages": [
+                {"role": "user", "content": FLAGSHIP},
+                {"role": "assistant", "content": "Dell benefits [1]"},
+                {"role": "user", "content": "and who loses?"},
+            ],
+        },
+    )
     assert "Supermicro" in events[0][1]["question"]
     assert events[-1][0] == "done" and "Supermicro" in events[-1][1]["answer"]
 

@@ -9,8 +9,14 @@ TEXT = (
     "The line will connect the harbour district with the university campus and open in 2027. "
     "Council member Ada Reyes said the vote was the most important transport decision in a generation."
 )
-ARTICLE = {"title": "Northport approves light rail", "source": "Northport Herald", "authors": ["Sam Lee"],
-           "published": "2024-05-07", "url": "https://northport.example/rail", "text": TEXT}
+ARTICLE = {
+    "title": "Northport approves light rail",
+    "source": "Northport Herald",
+    "authors": ["Sam Lee"],
+    "published": "2024-05-07",
+    "url": "https://northport.example/rail",
+    "text": TEXT,
+}
 
 
 def test_add_update_duplicate_get_delete(client: TestClient) -> None:
@@ -51,8 +57,9 @@ def test_add_update_duplicate_get_delete(client: TestClient) -> None:
 
 
 def test_list_pages_and_filters(client: TestClient) -> None:
-    for i, (source, day) in enumerate([("Northport Herald", "2024-05-07"), ("Harbour Times", "2024-06-01"),
-                                       ("Northport Herald", "2024-07-15")]):
+    for i, (source, day) in enumerate(
+        [("Northport Herald", "2024-05-07"), ("Harbour Times", "2024-06-01"), ("Northport Herald", "2024-07-15")]
+    ):
         text = TEXT.replace("Tuesday", f"day {i}") + f" Story number {i}."
         body = {**ARTICLE, "source": source, "published": day, "url": f"https://n.example/{i}", "text": text}
         assert client.post("/v1/articles", json=body).status_code == 201

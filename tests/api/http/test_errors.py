@@ -19,35 +19,70 @@ CASES = [
     ("10 kB question", "/v1/ask", {"json": {"question": "why " * 2500}}, 422, ["too long", "10,000", "2,000"]),
     ("missing question", "/v1/ask", {"json": {}}, 422, ["missing required field 'question'"]),
     ("unknown field", "/v1/ask", {"json": {"question": "q", "topk": 3}}, 422, ["unknown field 'topk'"]),
-    ("unknown filter key", "/v1/ask", {"json": {"question": "q", "filters": {"outlet": "CNN"}}}, 422,
-     ["body.filters.outlet", "unknown field 'outlet'"]),
-    ("bad date", "/v1/ask", {"json": {"question": "q", "filters": {"since": "last tuesday-ish"}}}, 422,
-     ["body.filters.since", "not a date"]),
+    (
+        "unknown filter key",
+        "/v1/ask",
+        {"json": {"question": "q", "filters": {"outlet": "CNN"}}},
+        422,
+        ["body.filters.outlet", "unknown field 'outlet'"],
+    ),
+    (
+        "bad date",
+        "/v1/ask",
+        {"json": {"question": "q", "filters": {"since": "last tuesday-ish"}}},
+        422,
+        ["body.filters.since", "not a date"],
+    ),
     ("bad top_k", "/v1/ask", {"json": {"question": "q", "top_k": 0}}, 422, ["body.top_k"]),
     ("malformed JSON", "/v1/ask", {"content": b'{"question": ', "headers": JSON}, 400, ["malformed JSON"]),
     ("non-UTF-8 body", "/v1/ask", {"content": b'{"question": "caf\xe9"}', "headers": JSON}, 400, ["UTF-8"]),
-    ("wrong content type", "/v1/ask", {"content": b"question=hi", "headers": {"content-type": "text/plain"}}, 415,
-     ["application/json"]),
+    (
+        "wrong content type",
+        "/v1/ask",
+        {"content": b"question=hi", "headers": {"content-type": "text/plain"}},
+        415,
+        ["application/json"],
+    ),
     ("JSON array body", "/v1/ask", {"json": ["q"]}, 422, ["body"]),
     ("empty messages", "/v1/chat", {"json": {"messages": []}}, 422, ["body.messages", "at least 1"]),
-    ("ends with assistant", "/v1/chat", {"json": {"messages": [USER, {"role": "assistant", "content": "x"}]}}, 422,
-     ["last message must be the user's question", "'assistant'"]),
+    (
+        "ends with assistant",
+        "/v1/chat",
+        {"json": {"messages": [USER, {"role": "assistant", "content": "x"}]}},
+        422,
+        ["last message must be the user's question", "'assistant'"],
+    ),
     ("bad role", "/v1/chat", {"json": {"messages": [{"role": "robot", "content": "x"}]}}, 422, ["role"]),
-    ("openai: ends with assistant", "/v1/chat/completions",
-     {"json": {"model": "newsqa", "messages": [USER, {"role": "assistant", "content": "x"}]}}, 422,
-     ["last message"]),
-    ("openai: unknown model", "/v1/chat/completions", {"json": {"model": "gpt-4o", "messages": [USER]}}, 404,
-     ["'gpt-4o' not found"]),
+    (
+        "openai: ends with assistant",
+        "/v1/chat/completions",
+        {"json": {"model": "newsqa", "messages": [USER, {"role": "assistant", "content": "x"}]}},
+        422,
+        ["last message"],
+    ),
+    (
+        "openai: unknown model",
+        "/v1/chat/completions",
+        {"json": {"model": "gpt-4o", "messages": [USER]}},
+        404,
+        ["'gpt-4o' not found"],
+    ),
     ("article without text or url", "/v1/articles", {"json": {"title": "t"}}, 422, ["`text`", "`url`"]),
     ("article too short", "/v1/articles", {"json": {"text": "tiny"}}, 422, ["too short"]),
-    ("article bad date", "/v1/articles", {"json": {"text": "x " * 100, "published": "soonish"}}, 422,
-     ["body.published", "not a date"]),
+    (
+        "article bad date",
+        "/v1/articles",
+        {"json": {"text": "x " * 100, "published": "soonish"}},
+        422,
+        ["body.published", "not a date"],
+    ),
 ]
 
 
 @pytest.mark.parametrize(("name", "path", "kwargs", "status", "words"), CASES, ids=[c[0] for c in CASES])
-def test_bad_input_is_a_precise_4xx(client: TestClient, name: str, path: str, kwargs: dict, status: int,
-                                    words: list[str]) -> None:
+def test_bad_input_is_a_precise_4xx(
+    client: TestClient, name: str, path: str, kwargs: dict, status: int, words: list[str]
+) -> None:
     response = client.post(path, **kwargs)
     assert response.status_code == status, response.text
     message = response.json()["error"]["message"]

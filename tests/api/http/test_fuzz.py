@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 
 from api.http.app import create_app
-from rag.engine import Engine
+from ingest.engine import Engine
 
 EXAMPLES = 15  # per operation; with the real model and store each call costs real work
 

@@ -9,9 +9,16 @@ def test_openapi_documents_endpoints_examples_and_errors(client: TestClient) -> 
     spec = client.get("/openapi.json").json()
     paths = spec["paths"]
     expected = {
-        "/v1/ask": {"post"}, "/v1/search": {"post"}, "/v1/chat": {"post"}, "/v1/chat/completions": {"post"},
-        "/v1/models": {"get"}, "/v1/articles": {"get", "post"}, "/v1/articles/{article_id}": {"get", "delete"},
-        "/healthz": {"get"}, "/readyz": {"get"}, "/metrics": {"get"},
+        "/v1/ask": {"post"},
+        "/v1/search": {"post"},
+        "/v1/chat": {"post"},
+        "/v1/chat/completions": {"post"},
+        "/v1/models": {"get"},
+        "/v1/articles": {"get", "post"},
+        "/v1/articles/{article_id}": {"get", "delete"},
+        "/healthz": {"get"},
+        "/readyz": {"get"},
+        "/metrics": {"get"},
     }
     for path, methods in expected.items():
         assert methods <= set(paths[path]), path

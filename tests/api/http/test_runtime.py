@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.http.app import create_app
-from rag.engine import Engine
+from ingest.engine import Engine
 from rag.settings import Settings
 from rag.types import Filters, Passage
 from tests.api.http.conftest import FLAGSHIP
@@ -20,8 +20,9 @@ from tests.api.http.conftest import FLAGSHIP
 class SlowEngine(Engine):
     """The real engine, with retrieval made slow (a big store, a cold cache, a slow LLM...)."""
 
-    def search(self, query: str, k: int | None = None, filters: Filters | None = None,
-               group_by_article: bool = False) -> list[Passage]:
+    def search(
+        self, query: str, k: int | None = None, filters: Filters | None = None, group_by_article: bool = False
+    ) -> list[Passage]:
         time.sleep(2.0)
         return super().search(query, k, filters, group_by_article)
 

@@ -12,7 +12,7 @@ import pytest
 import uvicorn
 
 from api.slack.app import create_slack_app
-from rag.engine import Engine
+from ingest.engine import Engine
 from rag.settings import Settings
 from tests.api.slack.fake_slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack, free_port
 
@@ -26,8 +26,14 @@ def fake_slack() -> Iterator[FakeSlack]:
 
 def slack_settings(base: Settings, fake: FakeSlack, **extra: Any) -> Settings:
     """``base`` with the Slack settings pointing at the fake."""
-    return base.model_copy(update={"slack_bot_token": BOT_TOKEN, "slack_signing_secret": SIGNING_SECRET,
-                                   "slack_api_url": fake.url, **extra})
+    return base.model_copy(
+        update={
+            "slack_bot_token": BOT_TOKEN,
+            "slack_signing_secret": SIGNING_SECRET,
+            "slack_api_url": fake.url,
+            **extra,
+        }
+    )
 
 
 class BotServer:

@@ -67,8 +67,9 @@ class FakeSlack:
         return f"{1_700_000_000 + next(self._ts)}.000100"
 
     # ---- state -----------------------------------------------------------------------------------
-    def add_message(self, channel: str, text: str, user: str = "U_ALICE", thread_ts: str | None = None,
-                    **extra: Any) -> dict[str, Any]:
+    def add_message(
+        self, channel: str, text: str, user: str = "U_ALICE", thread_ts: str | None = None, **extra: Any
+    ) -> dict[str, Any]:
         """A message as if a person posted it (before the test sends its event)."""
         msg = {"type": "message", "user": user, "text": text, "ts": self.next_ts(), **extra}
         if thread_ts:
@@ -80,8 +81,11 @@ class FakeSlack:
     def calls_to(self, method: str, **match: Any) -> list[dict[str, Any]]:
         """Params of the recorded calls to ``method`` whose params contain ``match``."""
         with self._lock:
-            return [c.params for c in self.calls
-                    if c.method == method and all(c.params.get(k) == v for k, v in match.items())]
+            return [
+                c.params
+                for c in self.calls
+                if c.method == method and all(c.params.get(k) == v for k, v in match.items())
+            ]
 
     def hooks_to(self, name: str) -> list[dict[str, Any]]:
         with self._lock:
@@ -100,8 +104,13 @@ class FakeSlack:
     # ---- the API ---------------------------------------------------------------------------------
     def handle(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
         if method == "chat.postMessage":
-            msg = {"type": "message", "user": BOT_USER, "bot_id": BOT_ID, "ts": self.next_ts(),
-                   **{k: v for k, v in params.items() if k in ("text", "blocks", "thread_ts", "metadata")}}
+            msg = {
+                "type": "message",
+                "user": BOT_USER,
+                "bot_id": BOT_ID,
+                "ts": self.next_ts(),
+                **{k: v for k, v in params.items() if k in ("text", "blocks", "thread_ts", "metadata")},
+            }
             with self._lock:
                 self.messages.setdefault(params["channel"], []).append(msg)
             return {"ok": True, "channel": params["channel"], "ts": msg["ts"], "message": msg}
@@ -114,8 +123,11 @@ class FakeSlack:
             return {"ok": False, "error": "message_not_found"}
         if method == "conversations.replies":
             with self._lock:
-                thread = [m for m in self.messages.get(params["channel"], [])
-                          if m["ts"] == params["ts"] or m.get("thread_ts") == params["ts"]]
+                thread = [
+                    m
+                    for m in self.messages.get(params["channel"], [])
+                    if m["ts"] == params["ts"] or m.get("thread_ts") == params["ts"]
+                ]
             if not thread:
                 return {"ok": False, "error": "thread_not_found"}
             return {"ok": True, "messages": sorted(thread, key=lambda m: float(m["ts"])), "has_more": False}
@@ -124,8 +136,16 @@ class FakeSlack:
         if method == "views.open":
             return {"ok": True, "view": {"id": "V0001", **params.get("view", {})}}
         if method == "auth.test":
-            return {"ok": True, "url": "https://newsqa-test.slack.com/", "team": "newsqa-test", "user": "newsqa",
-                    "team_id": TEAM, "user_id": BOT_USER, "bot_id": BOT_ID, "is_enterprise_install": False}
+            return {
+                "ok": True,
+                "url": "https://newsqa-test.slack.com/",
+                "team": "newsqa-test",
+                "user": "newsqa",
+                "team_id": TEAM,
+                "user_id": BOT_USER,
+                "bot_id": BOT_ID,
+                "is_enterprise_install": False,
+            }
         if method == "apps.connections.open" and self.socket_url:
             return {"ok": True, "url": self.socket_url}
         return {"ok": False, "error": "unknown_method"}
@@ -151,8 +171,9 @@ class FakeSlack:
                 self.calls.append(Call(method, params))
             if method in self.rate_limit_once:
                 self.rate_limit_once.discard(method)
-                return JSONResponse({"ok": False, "error": "ratelimited"}, status_code=429,
-                                    headers={"Retry-After": "1"})
+                return JSONResponse(
+                    {"ok": False, "error": "ratelimited"}, status_code=429, headers={"Retry-After": "1"}
+                )
             wanted = APP_TOKEN if method == "apps.connections.open" else BOT_TOKEN
             if token != wanted:
                 return JSONResponse({"ok": False, "error": "invalid_auth"})
@@ -168,8 +189,9 @@ class FakeSlack:
 
     # ---- lifecycle -------------------------------------------------------------------------------
     def start(self) -> FakeSlack:
-        self._server = uvicorn.Server(uvicorn.Config(self.build(), host="127.0.0.1", port=self.port,
-                                                     log_level="warning"))
+        self._server = uvicorn.Server(
+            uvicorn.Config(self.build(), host="127.0.0.1", port=self.port, log_level="warning")
+        )
         self._thread = threading.Thread(target=self._server.run, daemon=True)
         self._thread.start()
         while not self._server.started:
@@ -195,9 +217,14 @@ _event_ids = itertools.count(1)
 def event_body(event: dict[str, Any], event_id: str | None = None) -> dict[str, Any]:
     """An Events API ``event_callback`` envelope around ``event``."""
     return {
-        "token": "legacy-verification-token", "team_id": TEAM, "api_app_id": "A0001", "event": event,
-        "type": "event_callback", "event_id": event_id or f"Ev{next(_event_ids):08d}",
-        "event_time": int(time.time()), "event_context": "4-test",
+        "token": "legacy-verification-token",
+        "team_id": TEAM,
+        "api_app_id": "A0001",
+        "event": event,
+        "type": "event_callback",
+        "event_id": event_id or f"Ev{next(_event_ids):08d}",
+        "event_time": int(time.time()),
+        "event_context": "4-test",
         "authorizations": [{"enterprise_id": None, "team_id": TEAM, "user_id": BOT_USER, "is_bot": True}],
     }
 
@@ -216,50 +243,90 @@ def form_request(fields: dict[str, str], **sign_kwargs: Any) -> tuple[str, dict[
 
 def command_fields(text: str, channel: str, response_url: str, user: str = "U_ALICE") -> dict[str, str]:
     """A ``/newsqa`` slash command's form fields."""
-    return {"token": "legacy", "team_id": TEAM, "team_domain": "newsqa-test", "channel_id": channel,
-            "channel_name": "news", "user_id": user, "user_name": "alice", "command": "/newsqa", "text": text,
-            "api_app_id": "A0001", "response_url": response_url, "trigger_id": "trigger-cmd"}
+    return {
+        "token": "legacy",
+        "team_id": TEAM,
+        "team_domain": "newsqa-test",
+        "channel_id": channel,
+        "channel_name": "news",
+        "user_id": user,
+        "user_name": "alice",
+        "command": "/newsqa",
+        "text": text,
+        "api_app_id": "A0001",
+        "response_url": response_url,
+        "trigger_id": "trigger-cmd",
+    }
 
 
-def action_fields(action_id: str, value: str, channel: str, response_url: str, user: str = "U_ALICE",
-                  ephemeral: bool = False) -> dict[str, str]:
+def action_fields(
+    action_id: str, value: str, channel: str, response_url: str, user: str = "U_ALICE", ephemeral: bool = False
+) -> dict[str, str]:
     """A button click (``block_actions``) as interactivity form fields."""
     payload = {
-        "type": "block_actions", "team": {"id": TEAM, "domain": "newsqa-test"},
-        "user": {"id": user, "username": "alice", "team_id": TEAM}, "api_app_id": "A0001", "token": "legacy",
+        "type": "block_actions",
+        "team": {"id": TEAM, "domain": "newsqa-test"},
+        "user": {"id": user, "username": "alice", "team_id": TEAM},
+        "api_app_id": "A0001",
+        "token": "legacy",
         "container": {"type": "message", "message_ts": "1.0", "channel_id": channel, "is_ephemeral": ephemeral},
-        "trigger_id": f"trigger-{action_id}", "channel": {"id": channel, "name": "news"},
+        "trigger_id": f"trigger-{action_id}",
+        "channel": {"id": channel, "name": "news"},
         "response_url": response_url,
-        "actions": [{"action_id": action_id, "block_id": "b", "value": value, "type": "button",
-                     "action_ts": str(time.time())}],
+        "actions": [
+            {"action_id": action_id, "block_id": "b", "value": value, "type": "button", "action_ts": str(time.time())}
+        ],
     }
     return {"payload": json.dumps(payload)}
 
 
-def view_submission_fields(callback_id: str, private_metadata: str, values: dict[str, Any],
-                           user: str = "U_ALICE") -> dict[str, str]:
+def view_submission_fields(
+    callback_id: str, private_metadata: str, values: dict[str, Any], user: str = "U_ALICE"
+) -> dict[str, str]:
     """A modal submission as interactivity form fields."""
     payload = {
-        "type": "view_submission", "team": {"id": TEAM}, "user": {"id": user}, "api_app_id": "A0001",
-        "token": "legacy", "trigger_id": "trigger-view",
-        "view": {"id": "V0001", "type": "modal", "callback_id": callback_id, "private_metadata": private_metadata,
-                 "state": {"values": values}},
+        "type": "view_submission",
+        "team": {"id": TEAM},
+        "user": {"id": user},
+        "api_app_id": "A0001",
+        "token": "legacy",
+        "trigger_id": "trigger-view",
+        "view": {
+            "id": "V0001",
+            "type": "modal",
+            "callback_id": callback_id,
+            "private_metadata": private_metadata,
+            "state": {"values": values},
+        },
     }
     return {"payload": json.dumps(payload)}
 
 
 def final_update(fake: FakeSlack, channel: str) -> dict:
     """Wait for the placeholder in ``channel`` to be replaced by a final answer; return that chat.update."""
+
     def done() -> dict | None:
-        updates = [u for u in fake.calls_to("chat.update", channel=channel) if u.get("metadata")
-                   or (u["blocks"][0]["type"] == "section" and not u["blocks"][0]["text"]["text"].endswith(" …"))]
+        updates = [
+            u
+            for u in fake.calls_to("chat.update", channel=channel)
+            if u.get("metadata")
+            or (u["blocks"][0]["type"] == "section" and not u["blocks"][0]["text"]["text"].endswith(" …"))
+        ]
         return updates[-1] if updates else None
+
     return fake.wait_for(done)
 
 
 def mention(fake: FakeSlack, channel: str, text: str, thread_ts: str | None = None) -> dict:
     """An ``app_mention`` event for a message the test posts as a person."""
     asked = fake.add_message(channel, f"<@{BOT_USER}> {text}", thread_ts=thread_ts)
-    event = {"type": "app_mention", "user": "U_ALICE", "text": asked["text"], "ts": asked["ts"], "channel": channel,
-             "event_ts": asked["ts"], **({"thread_ts": thread_ts} if thread_ts else {})}
+    event = {
+        "type": "app_mention",
+        "user": "U_ALICE",
+        "text": asked["text"],
+        "ts": asked["ts"],
+        "channel": channel,
+        "event_ts": asked["ts"],
+        **({"thread_ts": thread_ts} if thread_ts else {}),
+    }
     return event

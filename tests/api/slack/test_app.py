@@ -11,7 +11,7 @@ import pytest
 from api.slack import render
 from api.slack.app import ERROR_TEXT
 from api.slack.feedback import FeedbackStore
-from rag.engine import Engine
+from ingest.engine import Engine
 from tests.api.slack.conftest import BotServer, slack_settings
 from tests.api.slack.fake_slack import (
     BOT_ID,
@@ -44,8 +44,9 @@ def test_bad_signature_and_stale_timestamp_are_rejected(bot_server: BotServer, f
     body, headers = json_request(event_body(mention(fake_slack, "C_SIG", QUESTION)))
     forged = {**headers, "X-Slack-Signature": "v0=" + "0" * 64}
     assert bot_server.post(body, forged).status_code == 401
-    old, old_headers = json_request(event_body(mention(fake_slack, "C_SIG", QUESTION)),
-                                    timestamp=int(time.time()) - 6 * 60)
+    old, old_headers = json_request(
+        event_body(mention(fake_slack, "C_SIG", QUESTION)), timestamp=int(time.time()) - 6 * 60
+    )
     assert bot_server.post(old, old_headers).status_code == 401
     time.sleep(0.5)
     assert fake_slack.calls_to("chat.postMessage") == []
@@ -68,9 +69,13 @@ def test_mention_answers_in_thread_updating_the_placeholder(bot_server: BotServe
     assert saved.answer.answer == update["text"] and saved.answer.citations
     # the exact payload: the stored engine answer rendered, with the question in the message metadata
     expected = render.render_answer(saved.answer, saved.passages, answer_id)[0].payload()
-    assert update == {"channel": "C_NEWS", "ts": placeholder_ts, "team_id": TEAM, **expected,
-                      "metadata": {"event_type": "newsqa_answer",
-                                   "event_payload": {"question": QUESTION, "answer_id": answer_id}}}
+    assert update == {
+        "channel": "C_NEWS",
+        "ts": placeholder_ts,
+        "team_id": TEAM,
+        **expected,
+        "metadata": {"event_type": "newsqa_answer", "event_payload": {"question": QUESTION, "answer_id": answer_id}},
+    }
     sources = json.dumps(update["blocks"], ensure_ascii=False)
     assert "*Sources*" in sources and "Tom’s Hardware" in sources and render.ACTION_HELPFUL in sources
 
@@ -78,8 +83,12 @@ def test_mention_answers_in_thread_updating_the_placeholder(bot_server: BotServe
 def test_rate_limited_update_is_retried_after_the_wait(bot_server: BotServer, fake_slack: FakeSlack) -> None:
     fake_slack.rate_limit_once.add("chat.update")
     bot_server.post(*json_request(event_body(mention(fake_slack, "C_429", QUESTION))))
-    attempts = fake_slack.wait_for(lambda: len(fake_slack.calls_to("chat.update", channel="C_429")) == 2
-                                   and fake_slack.calls_to("chat.update", channel="C_429"))
+    attempts = fake_slack.wait_for(
+        lambda: (
+            len(fake_slack.calls_to("chat.update", channel="C_429")) == 2
+            and fake_slack.calls_to("chat.update", channel="C_429")
+        )
+    )
     assert attempts[0] == attempts[1] and "Dell" in attempts[1]["text"]  # the same update, again after Retry-After
     assert fake_slack.messages["C_429"][-1]["text"] == attempts[1]["text"]  # and this time it landed
 
@@ -89,16 +98,30 @@ def test_thread_follow_up_uses_the_thread_as_history(bot_server: BotServer, fake
     bot_server.post(*json_request(event_body(first)))
     final_update(fake_slack, "C_THREAD")
     follow = fake_slack.add_message("C_THREAD", "and who loses?", thread_ts=first["ts"])
-    event = {"type": "message", "channel_type": "channel", "user": "U_ALICE", "text": follow["text"],
-             "ts": follow["ts"], "thread_ts": first["ts"], "channel": "C_THREAD", "event_ts": follow["ts"]}
+    event = {
+        "type": "message",
+        "channel_type": "channel",
+        "user": "U_ALICE",
+        "text": follow["text"],
+        "ts": follow["ts"],
+        "thread_ts": first["ts"],
+        "channel": "C_THREAD",
+        "event_ts": follow["ts"],
+    }
     assert bot_server.post(*json_request(event_body(event))).status_code == 200
-    update = fake_slack.wait_for(lambda: [u for u in fake_slack.calls_to("chat.update", channel="C_THREAD")
-                                          if u.get("metadata") and u["metadata"]["event_payload"]["question"]
-                                          != QUESTION])[-1]
+    update = fake_slack.wait_for(
+        lambda: [
+            u
+            for u in fake_slack.calls_to("chat.update", channel="C_THREAD")
+            if u.get("metadata") and u["metadata"]["event_payload"]["question"] != QUESTION
+        ]
+    )[-1]
     condensed = update["metadata"]["event_payload"]["question"]
     assert condensed.startswith("and who loses?") and "Supermicro" in condensed  # the earlier turn was used
-    assert update["blocks"][0] == {"type": "context", "elements": [
-        {"type": "mrkdwn", "text": f"Follow-up understood as: _{render.escape(condensed)}_"}]}
+    assert update["blocks"][0] == {
+        "type": "context",
+        "elements": [{"type": "mrkdwn", "text": f"Follow-up understood as: _{render.escape(condensed)}_"}],
+    }
     assert fake_slack.calls_to("conversations.replies", channel="C_THREAD", ts=first["ts"])
     assert all(p["thread_ts"] == first["ts"] for p in fake_slack.calls_to("chat.postMessage", channel="C_THREAD"))
 
@@ -106,8 +129,16 @@ def test_thread_follow_up_uses_the_thread_as_history(bot_server: BotServer, fake
 def test_thread_reply_without_the_bot_is_ignored(bot_server: BotServer, fake_slack: FakeSlack) -> None:
     parent = fake_slack.add_message("C_CHAT", "lunch?")
     reply = fake_slack.add_message("C_CHAT", "who benefits from Dell?", thread_ts=parent["ts"])
-    event = {"type": "message", "channel_type": "channel", "user": "U_BOB", "text": reply["text"], "ts": reply["ts"],
-             "thread_ts": parent["ts"], "channel": "C_CHAT", "event_ts": reply["ts"]}
+    event = {
+        "type": "message",
+        "channel_type": "channel",
+        "user": "U_BOB",
+        "text": reply["text"],
+        "ts": reply["ts"],
+        "thread_ts": parent["ts"],
+        "channel": "C_CHAT",
+        "event_ts": reply["ts"],
+    }
     assert bot_server.post(*json_request(event_body(event))).status_code == 200
     fake_slack.wait_for(lambda: fake_slack.calls_to("conversations.replies", channel="C_CHAT"))
     time.sleep(0.5)
@@ -116,8 +147,15 @@ def test_thread_reply_without_the_bot_is_ignored(bot_server: BotServer, fake_sla
 
 def test_direct_message_is_answered_in_the_dm(bot_server: BotServer, fake_slack: FakeSlack) -> None:
     dm = fake_slack.add_message("D_ALICE", QUESTION)
-    event = {"type": "message", "channel_type": "im", "user": "U_ALICE", "text": QUESTION, "ts": dm["ts"],
-             "channel": "D_ALICE", "event_ts": dm["ts"]}
+    event = {
+        "type": "message",
+        "channel_type": "im",
+        "user": "U_ALICE",
+        "text": QUESTION,
+        "ts": dm["ts"],
+        "channel": "D_ALICE",
+        "event_ts": dm["ts"],
+    }
     assert bot_server.post(*json_request(event_body(event))).status_code == 200
     update = final_update(fake_slack, "D_ALICE")
     assert "Dell" in update["text"]
@@ -125,12 +163,33 @@ def test_direct_message_is_answered_in_the_dm(bot_server: BotServer, fake_slack:
 
 
 def test_own_and_other_bot_messages_are_ignored(bot_server: BotServer, fake_slack: FakeSlack) -> None:
-    own = {"type": "message", "channel_type": "im", "user": BOT_USER, "bot_id": BOT_ID, "text": QUESTION,
-           "ts": fake_slack.next_ts(), "channel": "D_SELF"}
-    other = {"type": "message", "subtype": "bot_message", "channel_type": "im", "bot_id": "B_OTHER",
-             "text": QUESTION, "ts": fake_slack.next_ts(), "channel": "D_SELF"}
-    other_no_subtype = {"type": "message", "channel_type": "im", "bot_id": "B_OTHER", "user": "U_OTHERBOT",
-                        "text": QUESTION, "ts": fake_slack.next_ts(), "channel": "D_SELF"}
+    own = {
+        "type": "message",
+        "channel_type": "im",
+        "user": BOT_USER,
+        "bot_id": BOT_ID,
+        "text": QUESTION,
+        "ts": fake_slack.next_ts(),
+        "channel": "D_SELF",
+    }
+    other = {
+        "type": "message",
+        "subtype": "bot_message",
+        "channel_type": "im",
+        "bot_id": "B_OTHER",
+        "text": QUESTION,
+        "ts": fake_slack.next_ts(),
+        "channel": "D_SELF",
+    }
+    other_no_subtype = {
+        "type": "message",
+        "channel_type": "im",
+        "bot_id": "B_OTHER",
+        "user": "U_OTHERBOT",
+        "text": QUESTION,
+        "ts": fake_slack.next_ts(),
+        "channel": "D_SELF",
+    }
     for event in (own, other, other_no_subtype):
         assert bot_server.post(*json_request(event_body(event))).status_code == 200
     time.sleep(1.5)
@@ -164,8 +223,11 @@ def test_slash_command_is_ephemeral_with_share_button(bot_server: BotServer, fak
     buttons = [e for b in hook["blocks"] if b["type"] == "actions" for e in b["elements"]]
     share = next(b for b in buttons if b["action_id"] == render.ACTION_SHARE)
     assert fake_slack.calls_to("chat.postMessage", channel="C_CMD") == []  # nobody else saw it yet
-    clicked = bot_server.post(*form_request(action_fields(render.ACTION_SHARE, share["value"], "C_CMD",
-                                                          fake_slack.hook_url("share"), ephemeral=True)))
+    clicked = bot_server.post(
+        *form_request(
+            action_fields(render.ACTION_SHARE, share["value"], "C_CMD", fake_slack.hook_url("share"), ephemeral=True)
+        )
+    )
     assert clicked.status_code == 200
     shared = fake_slack.wait_for(lambda: fake_slack.calls_to("chat.postMessage", channel="C_CMD"))[0]
     assert shared["text"] == hook["text"]
@@ -201,8 +263,7 @@ def test_show_quotes_opens_a_modal_with_the_verbatim_quotes(bot_server: BotServe
     bot_server.post(*form_request(action_fields(render.ACTION_QUOTES, answer_id, "C_Q", fake_slack.hook_url("q"))))
     view = fake_slack.wait_for(lambda: fake_slack.calls_to("views.open"))[0]["view"]
     quote = stored(bot_server, answer_id).answer.citations[0].quote
-    assert view["title"]["text"] == "Quotes" and render.escape(quote) in json.dumps(view["blocks"],
-                                                                                   ensure_ascii=False)
+    assert view["title"]["text"] == "Quotes" and render.escape(quote) in json.dumps(view["blocks"], ensure_ascii=False)
 
 
 @pytest.fixture
@@ -249,7 +310,8 @@ class SlowStreamingAnswerer:
 
 
 def test_streamed_answer_updates_the_message_progressively_at_a_limited_rate(
-        seeded_engine: Engine, fake_slack: FakeSlack) -> None:
+    seeded_engine: Engine, fake_slack: FakeSlack
+) -> None:
     settings = slack_settings(seeded_engine.settings, fake_slack, llm="test:streaming")
     engine = Engine(settings, embedder=seeded_engine.embedder)
     engine.__dict__["answerer"] = SlowStreamingAnswerer(seeded_engine.answerer, delay_s=0.08)
@@ -278,18 +340,39 @@ def test_empty_slash_command_gets_usage(bot_server: BotServer, fake_slack: FakeS
 
 
 def test_dm_thread_follow_up_recovers_the_question_from_the_answers_metadata(
-        bot_server: BotServer, fake_slack: FakeSlack) -> None:
+    bot_server: BotServer, fake_slack: FakeSlack
+) -> None:
     dm = fake_slack.add_message("D_THREAD", QUESTION)
-    event = {"type": "message", "channel_type": "im", "user": "U_ALICE", "text": QUESTION, "ts": dm["ts"],
-             "channel": "D_THREAD", "event_ts": dm["ts"]}
+    event = {
+        "type": "message",
+        "channel_type": "im",
+        "user": "U_ALICE",
+        "text": QUESTION,
+        "ts": dm["ts"],
+        "channel": "D_THREAD",
+        "event_ts": dm["ts"],
+    }
     bot_server.post(*json_request(event_body(event)))
     first = final_update(fake_slack, "D_THREAD")
     # the user opens a thread on the bot's answer (a top-level DM message): the question is not in that thread
     follow = fake_slack.add_message("D_THREAD", "and who loses?", thread_ts=first["ts"])
-    reply = {"type": "message", "channel_type": "im", "user": "U_ALICE", "text": follow["text"], "ts": follow["ts"],
-             "thread_ts": first["ts"], "channel": "D_THREAD", "event_ts": follow["ts"]}
+    reply = {
+        "type": "message",
+        "channel_type": "im",
+        "user": "U_ALICE",
+        "text": follow["text"],
+        "ts": follow["ts"],
+        "thread_ts": first["ts"],
+        "channel": "D_THREAD",
+        "event_ts": follow["ts"],
+    }
     bot_server.post(*json_request(event_body(reply)))
-    second = fake_slack.wait_for(lambda: [u for u in fake_slack.calls_to("chat.update", channel="D_THREAD")
-                                          if u.get("metadata") and u["ts"] != first["ts"]])[-1]
+    second = fake_slack.wait_for(
+        lambda: [
+            u
+            for u in fake_slack.calls_to("chat.update", channel="D_THREAD")
+            if u.get("metadata") and u["ts"] != first["ts"]
+        ]
+    )[-1]
     assert "Supermicro" in second["metadata"]["event_payload"]["question"]
     assert fake_slack.calls_to("chat.postMessage", channel="D_THREAD")[-1]["thread_ts"] == first["ts"]

@@ -12,12 +12,28 @@ from rag.types import Answer, Citation, Passage
 
 
 def _answer(question: str, abstained: bool = False) -> Answer:
-    cites = [] if abstained else [
-        Citation(n=1, article_id="art1", chunk_id="art1:0", title="xAI shifts order", url="https://e.com/1",
-                 quote="Dell benefits."),
-        Citation(n=2, article_id="art1", chunk_id="art1:1", title="xAI shifts order", url="https://e.com/1",
-                 quote="Wistron too."),
-    ]
+    cites = (
+        []
+        if abstained
+        else [
+            Citation(
+                n=1,
+                article_id="art1",
+                chunk_id="art1:0",
+                title="xAI shifts order",
+                url="https://e.com/1",
+                quote="Dell benefits.",
+            ),
+            Citation(
+                n=2,
+                article_id="art1",
+                chunk_id="art1:1",
+                title="xAI shifts order",
+                url="https://e.com/1",
+                quote="Wistron too.",
+            ),
+        ]
+    )
     return Answer(question=question, answer="Dell [1] and Wistron [2].", citations=cites, abstained=abstained)
 
 
@@ -84,6 +100,14 @@ def test_export_evalset_format(tmp_path: Path) -> None:
     assert (mixed_row["feedback"]["helpful"], mixed_row["feedback"]["not_helpful"]) == (1, 1)
     for row in rows:  # the fields issue 4's format knows, plus the feedback context
         assert {"id", "question", "type", "as_of"} <= row.keys()
-        assert row.keys() <= {"id", "question", "type", "as_of", "gold_article_ids", "gold_titles", "gold_urls",
-                              "feedback"}
+        assert row.keys() <= {
+            "id",
+            "question",
+            "type",
+            "as_of",
+            "gold_article_ids",
+            "gold_titles",
+            "gold_urls",
+            "feedback",
+        }
     assert evalset_rows([]) == []

@@ -8,7 +8,7 @@ import yaml
 
 import api.slack
 from api.slack.app import build_app
-from rag.engine import Engine
+from ingest.engine import Engine
 from rag.settings import Settings
 
 MANIFEST = Path(api.slack.__file__).parent / "manifest.yml"
@@ -24,8 +24,10 @@ def test_manifest_covers_the_bots_listeners(tmp_path: Path) -> None:
     # chat.postMessage/update, conversations.replies in channels and DMs, the slash command, mentions
     assert {"chat:write", "commands", "app_mentions:read", "channels:history", "im:history"} <= scopes
     assert [c["command"] for c in manifest["features"]["slash_commands"]] == ["/newsqa"]
-    urls = [manifest["settings"]["event_subscriptions"]["request_url"],
-            manifest["settings"]["interactivity"]["request_url"],
-            manifest["features"]["slash_commands"][0]["url"]]
+    urls = [
+        manifest["settings"]["event_subscriptions"]["request_url"],
+        manifest["settings"]["interactivity"]["request_url"],
+        manifest["features"]["slash_commands"][0]["url"],
+    ]
     assert all(url.endswith("/slack/events") for url in urls)
     assert manifest["settings"]["interactivity"]["is_enabled"] is True

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from api.http.app import create_app
-from rag.engine import Engine
+from ingest.engine import Engine
 from rag.settings import Settings
 from tests.api.slack.conftest import BotServer, slack_settings
 from tests.api.slack.fake_slack import FakeSlack, json_request

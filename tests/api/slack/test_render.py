@@ -12,13 +12,31 @@ NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 
 
 def citation(n: int, url: str | None = "https://example.com/a?x=1", published: datetime | None = None) -> Citation:
-    return Citation(n=n, article_id=f"a{n}", chunk_id=f"a{n}:0", title=f"Title <{n}> & co", source="Tom’s Hardware",
-                    published=published, url=url, quote=f"Quote {n} with <b> & more.")
+    return Citation(
+        n=n,
+        article_id=f"a{n}",
+        chunk_id=f"a{n}:0",
+        title=f"Title <{n}> & co",
+        source="Tom’s Hardware",
+        published=published,
+        url=url,
+        quote=f"Quote {n} with <b> & more.",
+    )
 
 
 def passage(i: int) -> Passage:
-    return Passage(chunk_id=f"p{i}:0", article_id=f"p{i}", index=0, text="t", start=0, end=1, title=f"Close {i}",
-                   source="Reuters", url=f"https://example.com/{i}", published=NOW - timedelta(days=i))
+    return Passage(
+        chunk_id=f"p{i}:0",
+        article_id=f"p{i}",
+        index=0,
+        text="t",
+        start=0,
+        end=1,
+        title=f"Close {i}",
+        source="Reuters",
+        url=f"https://example.com/{i}",
+        published=NOW - timedelta(days=i),
+    )
 
 
 def test_citations_are_linked_and_text_escaped() -> None:
@@ -49,8 +67,9 @@ def test_answer_blocks_have_sources_with_outlet_date_and_age() -> None:
     blocks = messages[0].blocks
     assert blocks[0]["text"]["text"] == "Dell benefits <https://example.com/a?x=1|[1]>."
     assert blocks[1] == {"type": "divider"}
-    assert blocks[2]["text"]["text"] == ("*Sources*\n[1] <https://example.com/a?x=1|Title &lt;1&gt; &amp; co> · "
-                                         "Tom’s Hardware · 2026-11-24 (3 days ago)")
+    assert blocks[2]["text"]["text"] == (
+        "*Sources*\n[1] <https://example.com/a?x=1|Title &lt;1&gt; &amp; co> · Tom’s Hardware · 2026-11-24 (3 days ago)"
+    )
     actions = blocks[-1]["elements"]
     assert [a["action_id"] for a in actions] == [render.ACTION_QUOTES, render.ACTION_HELPFUL, render.ACTION_NOT_HELPFUL]
     assert {a["value"] for a in actions} == {"ans1"}
@@ -64,8 +83,11 @@ def test_abstention_says_so_and_shows_closest_distinct_sources() -> None:
     assert blocks[0]["text"]["text"] == render.ABSTAIN_LINE
     lines = blocks[1]["text"]["text"].split("\n")
     assert lines[0] == "*Closest sources I found:*"
-    assert lines[1:] == [f"• <https://example.com/{i}|Close {i}> · Reuters · {(NOW - timedelta(days=i)).date()} "
-                         f"({'yesterday' if i == 1 else f'{i} days ago'})" for i in (1, 2, 3)]
+    assert lines[1:] == [
+        f"• <https://example.com/{i}|Close {i}> · Reuters · {(NOW - timedelta(days=i)).date()} "
+        f"({'yesterday' if i == 1 else f'{i} days ago'})"
+        for i in (1, 2, 3)
+    ]
     assert [a["action_id"] for a in blocks[-1]["elements"]] == [render.ACTION_HELPFUL, render.ACTION_NOT_HELPFUL]
 
 

@@ -13,7 +13,7 @@ import pytest
 from websockets.sync.server import ServerConnection, serve
 
 from api.slack.app import socket_mode_handler
-from rag.engine import Engine
+from ingest.engine import Engine
 from rag.errors import ConfigError
 from tests.api.slack.conftest import slack_settings
 from tests.api.slack.fake_slack import APP_TOKEN, BOT_USER, FakeSlack, event_body
@@ -32,8 +32,16 @@ class SocketStub:
 
     def session(self, ws: ServerConnection) -> None:
         self.paths.append(ws.request.path if ws.request else "")
-        ws.send(json.dumps({"type": "hello", "num_connections": 1, "debug_info": {"host": "stub"},
-                            "connection_info": {"app_id": "A0001"}}))
+        ws.send(
+            json.dumps(
+                {
+                    "type": "hello",
+                    "num_connections": 1,
+                    "debug_info": {"host": "stub"},
+                    "connection_info": {"app_id": "A0001"},
+                }
+            )
+        )
         while True:
             try:
                 envelope = self.outbox.get(timeout=0.05)
@@ -66,22 +74,39 @@ def test_socket_mode_needs_the_app_token(seeded_engine: Engine, fake_slack: Fake
         socket_mode_handler(settings, seeded_engine)
 
 
-def test_socket_mode_receives_a_mention_acks_it_and_answers(seeded_engine: Engine, fake_slack: FakeSlack,
-                                                             socket_stub: SocketStub) -> None:
-    settings = slack_settings(seeded_engine.settings, fake_slack, slack_app_token=APP_TOKEN,
-                              slack_signing_secret=None)  # Socket Mode needs no signing secret
+def test_socket_mode_receives_a_mention_acks_it_and_answers(
+    seeded_engine: Engine, fake_slack: FakeSlack, socket_stub: SocketStub
+) -> None:
+    settings = slack_settings(
+        seeded_engine.settings, fake_slack, slack_app_token=APP_TOKEN, slack_signing_secret=None
+    )  # Socket Mode needs no signing secret
     handler = socket_mode_handler(settings, Engine(settings, embedder=seeded_engine.embedder))
     asked = fake_slack.add_message("C_SOCK", f"<@{BOT_USER}> Who benefits if Supermicro loses xAI?")
-    event = {"type": "app_mention", "user": "U_ALICE", "text": asked["text"], "ts": asked["ts"],
-             "channel": "C_SOCK", "event_ts": asked["ts"]}
+    event = {
+        "type": "app_mention",
+        "user": "U_ALICE",
+        "text": asked["text"],
+        "ts": asked["ts"],
+        "channel": "C_SOCK",
+        "event_ts": asked["ts"],
+    }
     try:
         handler.connect()
         assert fake_slack.calls_to("apps.connections.open")  # with the app-level token
-        socket_stub.outbox.put({"envelope_id": "env-1", "type": "events_api", "accepts_response_payload": False,
-                                "retry_attempt": 0, "retry_reason": "", "payload": event_body(event)})
+        socket_stub.outbox.put(
+            {
+                "envelope_id": "env-1",
+                "type": "events_api",
+                "accepts_response_payload": False,
+                "retry_attempt": 0,
+                "retry_reason": "",
+                "payload": event_body(event),
+            }
+        )
         fake_slack.wait_for(lambda: any(a.get("envelope_id") == "env-1" for a in socket_stub.acks), timeout=10)
-        update = fake_slack.wait_for(lambda: [u for u in fake_slack.calls_to("chat.update", channel="C_SOCK")
-                                              if u.get("metadata")])[-1]
+        update = fake_slack.wait_for(
+            lambda: [u for u in fake_slack.calls_to("chat.update", channel="C_SOCK") if u.get("metadata")]
+        )[-1]
         assert "Dell" in update["text"]
         placeholder = fake_slack.calls_to("chat.postMessage", channel="C_SOCK")[0]
         assert placeholder["thread_ts"] == asked["ts"] and placeholder["text"] == "Searching the news..."

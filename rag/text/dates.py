@@ -31,3 +31,7 @@ def parse_date(value: str | date | datetime | None, *, end_of_day: bool = False)
     if end_of_day and parsed.hour == parsed.minute == parsed.second == 0 and ":" not in text:
         parsed = parsed.replace(hour=23, minute=59, second=59)
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)

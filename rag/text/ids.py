@@ -1,4 +1,4 @@
-"""Identity of articles: canonical URLs, stable ids, content hashes."""
+"""Identity of articles and outlets: canonical URLs, stable ids, content hashes, outlet keys."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import hashlib
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 _TRACKING_PREFIXES = ("utm_", "mc_", "pk_", "at_")
-# More click/campaign ids seen on news links (web ingest, issue 8).
 _MORE_TRACKING_KEYS = {"mkt_tok", "_hsenc", "_hsmi", "yclid", "twclid", "wt.mc_id", "cmp", "ito", "guccounter"}
 _INDEX_PAGE = ("/index.html", "/index.htm", "/index.php")
 _TRACKING_KEYS = {
@@ -66,3 +65,8 @@ def text_hash(text: str) -> str:
 def content_hash(text: str, *metadata: str | None) -> str:
     """Changes when the text or any indexed metadata changes (then the article is re-indexed)."""
     return _digest(text, *(m or "" for m in metadata))[:32]
+
+
+def source_key(source: str | None) -> str:
+    """Outlet name as matched by filters: case-insensitive, typographic apostrophes folded."""
+    return (source or "").replace("\u2019", "'").strip().casefold()

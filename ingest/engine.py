@@ -1,0 +1,30 @@
+"""The composition root: the query engine plus the write side (ingestion), built once per process.
+
+Why here: the design card fixes the top level (``rag/``, ``ingest/``, ``api/``, ``evals/``), and the layers
+point down (ways in -> engine -> ingest -> rag). The query side lives in ``rag.engine.QueryEngine`` and never
+imports ingest; this class adds the ingestor over the same store and embedder, so one object serves both and
+every way in (CLI, HTTP, Slack, feeds, evals) builds this one.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+
+from ingest.pipeline import Ingestor, IngestReport, ProgressFn
+from ingest.readers import Failure, RawDocument
+from rag.engine import QueryEngine
+
+
+class Engine(QueryEngine):
+    """Reads (search, ask, chat) and writes (ingest) over one store. Build one per process and share it."""
+
+    @cached_property
+    def ingestor(self) -> Ingestor:
+        return Ingestor(self.store, self.embedder, self.settings)
+
+    def ingest_paths(self, paths: list[Path], progress: ProgressFn | None = None) -> IngestReport:
+        return self.ingestor.ingest(self.ingestor.read(paths), progress)
+
+    def ingest_documents(self, docs: list[RawDocument | Failure], progress: ProgressFn | None = None) -> IngestReport:
+        return self.ingestor.ingest(docs, progress)
