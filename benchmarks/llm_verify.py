@@ -31,7 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from rag.answer.verify import LexicalEmbeddingSupport, _entities  # noqa: E402
+from rag.answer.support import LexicalEmbeddingSupport, _entities  # noqa: E402
 from rag.embedders import load_embedder  # noqa: E402
 from rag.settings import Settings  # noqa: E402
 from rag.text.sentences import sentence_spans  # noqa: E402

@@ -12,7 +12,6 @@ from collections.abc import Iterator
 from functools import cached_property
 
 from rag.answer import AnswerEvent
-from rag.answer.condense import condense_question
 from rag.answer.syndication import cite_other_outlets
 from rag.bm25 import Bm25Index
 from rag.embedders import Embedder, load_embedder
@@ -106,8 +105,7 @@ class QueryEngine:
 
     def condense(self, messages: list[ChatMessage]) -> str:
         """A standalone question from a chat history (the last user turn, made self-contained)."""
-        condense = getattr(self.answerer, "condense", None)  # an LLM answerer may condense better
-        question = condense(messages) if condense else condense_question(messages)
+        question = self.answerer.condense(messages)  # an LLM answerer asks its model; extractive: heuristic
         if not question.strip():
             raise InputError("the conversation has no user message to answer")
         return question

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from rag.answer import ABSTAIN_TEXT, AnswerEvent, IdfFn
-from rag.answer.condense import split_condensed
+from rag.answer.condense import condense_question, split_condensed
 from rag.answer.cues import Cue, cue_match, question_cue
 from rag.embedders import Embedder
 from rag.settings import Settings
@@ -27,7 +27,7 @@ from rag.text.lexicon import QUESTION_STEMS
 from rag.text.normalize import is_call_to_action, words
 from rag.text.sentences import sentence_spans
 from rag.text.tokens import tokenize
-from rag.types import Answer, Citation, Passage
+from rag.types import Answer, ChatMessage, Citation, Passage
 
 W_COVERAGE, W_CONTEXT, W_SEMANTIC, W_CUE = 0.40, 0.10, 0.35, 0.15
 SHORTLIST = 5  # sentences embedded per question: what the 150 ms latency budget allows on 2 cores
@@ -171,6 +171,10 @@ class ExtractiveAnswerer:
         for i, piece in enumerate(pieces):
             yield AnswerEvent("delta", text=piece if i == len(pieces) - 1 else piece + " ")
         yield AnswerEvent("done", answer=answer)
+
+    def condense(self, messages: list[ChatMessage]) -> str:
+        """The last user turn made standalone by the heuristic rewrite (no model to ask)."""
+        return condense_question(messages)
 
 
 def render(question: str, chosen: list[Candidate]) -> Answer:

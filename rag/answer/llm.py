@@ -22,9 +22,11 @@ import secrets
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 
-from rag.answer import ABSTAIN_TEXT, Answerer, AnswerEvent
+from rag.answer.base import ABSTAIN_TEXT, Answerer, AnswerEvent
 from rag.answer.condense import condense_question
-from rag.answer.verify import Checked, CitationVerifier, load_support_test, split_sentences
+from rag.answer.markers import split_sentences
+from rag.answer.support import load_support_test
+from rag.answer.verify import CitationVerifier, VerifiedSentence
 from rag.embedders import Embedder
 from rag.llms import ChatClient, LLMError, Message, count, load_llm
 from rag.settings import Settings
@@ -222,7 +224,7 @@ class _Writer:
         self.abstained = False
         self.dated = not CURRENT_STATE.search(question)
 
-    def add(self, checked: Checked) -> Iterator[AnswerEvent]:
+    def add(self, checked: VerifiedSentence) -> Iterator[AnswerEvent]:
         if checked.abstention:
             self.abstained = True
         if checked.text is None:

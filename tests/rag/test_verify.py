@@ -7,14 +7,9 @@ from datetime import UTC, datetime
 import pytest
 
 from rag.answer.llm import SentenceBuffer
-from rag.answer.verify import (
-    CitationVerifier,
-    LexicalEmbeddingSupport,
-    is_abstention,
-    load_support_test,
-    split_markers,
-    split_sentences,
-)
+from rag.answer.markers import is_abstention, split_markers, split_sentences
+from rag.answer.support import LexicalEmbeddingSupport, load_support_test
+from rag.answer.verify import CitationVerifier
 from rag.embedders import Embedder
 from rag.errors import ConfigError
 from rag.settings import Settings
