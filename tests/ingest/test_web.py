@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import importlib
 from datetime import UTC, datetime
 
 import pytest
 
-import ingest.web as web
 from ingest.readers import Failure, RawDocument
 from ingest.web import FetchError, UnsafeURL, blocked_reason, fetch, fetch_article, read_urls
 from rag.errors import InputError
@@ -20,6 +20,8 @@ from tests.ingest.test_web_support import (
     Site,
     site_fixture,  # noqa: F401 (the `site` fixture)
 )
+
+web_fetch = importlib.import_module("ingest.web.fetch")  # the module: `ingest.web.fetch` is the re-exported function
 
 
 @pytest.fixture
@@ -140,8 +142,8 @@ def test_public_addresses_pass() -> None:
 @pytest.fixture
 def loopback_is_public(monkeypatch: pytest.MonkeyPatch) -> None:
     """Let 127.0.0.1 stand in for a public site, so a redirect *from* it to a private address can be tested."""
-    original = web.blocked_reason
-    monkeypatch.setattr(web, "blocked_reason", lambda a: None if a == "127.0.0.1" else original(a))
+    original = web_fetch.blocked_reason
+    monkeypatch.setattr(web_fetch, "blocked_reason", lambda a: None if a == "127.0.0.1" else original(a))
 
 
 @pytest.mark.usefixtures("loopback_is_public")
