@@ -15,7 +15,6 @@ import argparse
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -26,6 +25,7 @@ from _common import BENCH_DIR, ROOT, RTQA, realtimeqa_questions
 
 from ingest.engine import Engine
 from rag.settings import Settings
+from tests.fakes.ports import free_port  # _common put the repository root on sys.path
 
 LUA = r"""
 local questions = {%(questions)s}
@@ -41,12 +41,6 @@ done = function(summary, latency, requests)
     latency:percentile(50) / 1000, latency:percentile(95) / 1000, latency:percentile(99) / 1000))
 end
 """
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def small_store(n: int) -> Path:

@@ -1,4 +1,8 @@
-"""The `newsqa` command in real subprocesses: JSON output, batch mode, errors, kill recovery, Chroma server."""
+"""The `newsqa` command in real subprocesses: JSON output, batch mode, errors, kill recovery, Chroma server.
+
+Only the first test is about answers and uses the real model; the others test plumbing and run with the
+deterministic ``hash:384`` embedder (no torch import: ~16 s saved per process).
+"""
 
 from __future__ import annotations
 
@@ -15,10 +19,15 @@ import pytest
 
 from ingest.engine import Engine
 from rag.settings import Settings
+from tests.builders import FLAGSHIP, article
 from tests.conftest import FIXTURES, SEED, cli_env
+from tests.fakes.hash_embedder import HASH_ENV, hash_embedder
+from tests.fakes.ports import free_port
 
 NEWSQA = [sys.executable, "-m", "api.cli"]
 ROOT = Path(__file__).resolve().parents[2]
+
+pytestmark = pytest.mark.slow
 
 
 def run(args: list[str], env: dict[str, str], **kw) -> subprocess.CompletedProcess[str]:
@@ -37,7 +46,7 @@ def test_ingest_search_ask_articles_json(tmp_path):
 
     batch = tmp_path / "q.jsonl"
     batch.write_text(
-        json.dumps({"id": "q1", "question": "Who benefits if Supermicro loses xAI?"})
+        json.dumps({"id": "q1", "question": FLAGSHIP})
         + "\n"
         + json.dumps({"id": "q2", "question": "How many vehicles did Acme Motors recall?", "until": "2024-02-01"})
         + "\n"
@@ -63,7 +72,7 @@ def test_ingest_search_ask_articles_json(tmp_path):
 
 
 def test_errors_are_one_line_and_nonzero(tmp_path):
-    env = cli_env(tmp_path / "data")
+    env = cli_env(tmp_path / "data", **HASH_ENV)
     bad_date = run(["search", "x", "--since", "not-a-date"], env)
     assert bad_date.returncode != 0
     assert (
@@ -81,50 +90,41 @@ def test_errors_are_one_line_and_nonzero(tmp_path):
     assert bad_setting.returncode != 0 and bad_setting.stderr.startswith("error: invalid setting top_k")
 
 
-def test_killed_ingest_leaves_a_consistent_store_and_the_next_run_completes(tmp_path, embedder):
+def test_killed_ingest_leaves_a_consistent_store_and_the_next_run_completes(tmp_path):
+    # 20 articles of 40 sentences take ~0.5 s each to ingest even with the hash embedder (measured 13 s for
+    # all 20 on a loaded 2-core machine), so the kill after the 3rd lands mid-run.
     corpus = tmp_path / "many.jsonl"
-    with corpus.open("w") as fh:
-        for i in range(80):
-            body = " ".join(
-                f"Story {i} sentence {j} reports on the harbour project number {i} in detail." for j in range(40)
-            )
-            fh.write(json.dumps({"title": f"Story {i}", "url": f"https://example.com/s/{i}", "text": body}) + "\n")
+    corpus.write_text("".join(json.dumps(article(i)) + "\n" for i in range(20)))
     data_dir = tmp_path / "data"
     proc = subprocess.Popen(
         [*NEWSQA, "ingest", str(corpus)],
-        env=cli_env(data_dir),
+        env=cli_env(data_dir, **HASH_ENV),
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    engine = Engine(Settings(data_dir=data_dir), embedder=embedder)
+    engine = Engine(Settings(data_dir=data_dir), embedder=hash_embedder())
     deadline = time.time() + 200
     while time.time() < deadline and engine.store.counts()["articles"] < 3:
         time.sleep(0.1)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     partial = engine.store.counts()
-    assert 0 < partial["articles"] < 80, partial
+    assert 0 < partial["articles"] < 20, partial
 
-    rerun = run(["ingest", str(corpus), "--json"], cli_env(data_dir))
+    rerun = run(["ingest", str(corpus), "--json"], cli_env(data_dir, **HASH_ENV))
     summary = json.loads(rerun.stdout)
-    assert summary["ingested"] + summary["skipped"] == 80 and summary["failed"] == 0
+    assert summary["ingested"] + summary["skipped"] == 20 and summary["failed"] == 0
     articles = engine.store.list_articles()
-    assert len(articles) == 80
-    for article, n_chunks in articles:
-        assert len(engine.store.chunks.get(where={"article_id": article.id}, include=[])["ids"]) == n_chunks
+    assert len(articles) == 20
+    for stored, n_chunks in articles:
+        assert len(engine.store.chunks.get(where={"article_id": stored.id}, include=[])["ids"]) == n_chunks
     assert engine.store.counts()["chunks"] == sum(n for _, n in articles)  # no orphans
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture
 def chroma_server(tmp_path):
-    port = _free_port()
+    port = free_port()
     chroma = Path(sys.executable).with_name("chroma")
     proc = subprocess.Popen(
         [str(chroma), "run", "--path", str(tmp_path / "server"), "--host", "127.0.0.1", "--port", str(port)],
@@ -143,29 +143,29 @@ def chroma_server(tmp_path):
     proc.wait(timeout=20)
 
 
-def test_chroma_server_mode_ingest_in_one_process_search_from_another(chroma_server, tmp_path, embedder):
-    env = cli_env(tmp_path / "data", NEWSQA_CHROMA_URL=chroma_server)
+def test_chroma_server_mode_ingest_in_one_process_search_from_another(chroma_server, tmp_path):
+    env = cli_env(tmp_path / "data", NEWSQA_CHROMA_URL=chroma_server, **HASH_ENV)
     out = run(["ingest", str(SEED), "--json"], env)
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout)["ingested"] == 1
-    reader = Engine(Settings(data_dir=tmp_path / "reader", chroma_url=chroma_server), embedder=embedder)
-    hits = reader.search("Who benefits if Supermicro loses xAI?", k=2)
+    reader = Engine(Settings(data_dir=tmp_path / "reader", chroma_url=chroma_server), embedder=hash_embedder())
+    hits = reader.search(FLAGSHIP, k=2)
     assert hits and "Supermicro" in hits[0].title
     assert not (tmp_path / "data" / "chroma").exists()  # nothing embedded locally
 
 
 def test_unreachable_chroma_server_is_one_line(tmp_path):
-    out = run(["stats"], cli_env(tmp_path / "data", NEWSQA_CHROMA_URL=f"http://127.0.0.1:{_free_port()}"))
+    out = run(["stats"], cli_env(tmp_path / "data", NEWSQA_CHROMA_URL=f"http://127.0.0.1:{free_port()}", **HASH_ENV))
     assert out.returncode != 0 and out.stderr.startswith("error: cannot open the Chroma store at http://127.0.0.1:")
     assert len(out.stderr.strip().splitlines()) == 1
 
 
-def test_a_second_process_sees_the_first_ones_ingest(tmp_path, embedder):
+def test_a_second_process_sees_the_first_ones_ingest(tmp_path):
     data_dir = tmp_path / "data"
-    reader = Engine(Settings(data_dir=data_dir), embedder=embedder)
+    reader = Engine(Settings(data_dir=data_dir), embedder=hash_embedder())
     reader.ingest_paths([SEED])
     assert reader.search("Supermicro xAI Dell")  # dense index and BM25 cache now loaded in this process
-    out = run(["ingest", str(FIXTURES / "aggregator_page.txt")], cli_env(data_dir))
+    out = run(["ingest", str(FIXTURES / "aggregator_page.txt")], cli_env(data_dir, **HASH_ENV))
     assert out.returncode == 0, out.stderr
     hits = reader.search("Harbor City ferry terminal rebuild plan", k=3)
     assert hits[0].title.startswith("Harbor City approves")

@@ -1,46 +1,16 @@
-"""Unit tests of the extractive answerer's pieces (a tiny fake embedder: no model needed here)."""
+"""Unit tests of the extractive answerer's pieces (the deterministic hash embedder: no model needed here)."""
 
 from __future__ import annotations
-
-import numpy as np
 
 from rag.answer.cues import cue_match, entities, new_entities, question_cue
 from rag.answer.extractive import ExtractiveAnswerer, candidate_sentences
 from rag.settings import Settings
-from rag.types import Passage
-
-
-class BagOfWordsEmbedder:
-    """Hashes words into a vector: similarity tracks word overlap, enough to test the scoring plumbing."""
-
-    name, dim, max_tokens = "bow", 256, 256
-
-    def embed(self, texts):
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        for i, text in enumerate(texts):
-            for word in text.lower().split():
-                out[i, hash(word.strip(".,?")) % self.dim] += 1
-        return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-9)
-
-    def count_tokens(self, texts):
-        return [len(t.split()) for t in texts]
-
-
-def _passage(text, start=0, article="a1", index=0, title="T"):
-    return Passage(
-        chunk_id=f"{article}:{index}",
-        article_id=article,
-        index=index,
-        text=text,
-        start=start,
-        end=start + len(text),
-        title=title,
-        source="Wire",
-    )
+from tests.builders import FLAGSHIP, passage
+from tests.fakes.hash_embedder import hash_embedder
 
 
 def test_question_cues():
-    assert question_cue("Who benefits if Supermicro loses xAI?") == "entity"
+    assert question_cue(FLAGSHIP) == "entity"
     assert question_cue("Which automaker recalled 2.9 million vehicles this week?") == "entity"
     assert question_cue("How much did the bidder pay?") == "number"
     assert question_cue("What was the magnitude of the quake?") == "number"
@@ -51,7 +21,7 @@ def test_question_cues():
 def test_entities_and_new_entities():
     sentence = "Dell, already among the largest makers of servers, benefits, just like Inventec and Wistron."
     assert entities(sentence) == ["Dell", "Inventec", "Wistron"]
-    assert new_entities("Supermicro lost the order to Dell.", "Who benefits if Supermicro loses xAI?") == ["Dell"]
+    assert new_entities("Supermicro lost the order to Dell.", FLAGSHIP) == ["Dell"]
     assert cue_match("date", "The deadline is November 18.", "When?") == 1.0
     assert cue_match("number", "Shares fell 35% in one day.", "How much?") == 1.0
     assert cue_match("number", "Shares fell sharply.", "How much?") == 0.0
@@ -60,39 +30,39 @@ def test_entities_and_new_entities():
 def test_overlapping_chunks_yield_each_sentence_once():
     s1, s2, s3 = "First sentence is right here now.", "Second sentence comes right after.", "Third one closes it off."
     text = f"{s1} {s2} {s3}"
-    a = _passage(text[: len(s1) + 1 + len(s2)], start=0, index=0)
-    b = _passage(text[len(s1) + 1 :], start=len(s1) + 1, index=1)
+    a = passage(text[: len(s1) + 1 + len(s2)], start=0, index=0)
+    b = passage(text[len(s1) + 1 :], start=len(s1) + 1, index=1)
     cands = candidate_sentences([a, b])
     assert [c.text for c in cands] == [s1, s2, s3]
     assert all(text[c.start : c.end] == c.text for c in cands)
 
 
 def test_answer_cites_verbatim_sentences_and_abstains_on_weak_evidence():
-    answerer = ExtractiveAnswerer(BagOfWordsEmbedder(), Settings(abstain_threshold=0.3))
-    passage = _passage(
+    answerer = ExtractiveAnswerer(hash_embedder(), Settings(abstain_threshold=0.3))
+    council = passage(
         "The council approved the ferry terminal plan on Monday. Weather was mild in the region all week."
     )
-    answer = answerer.answer("When did the council approve the ferry terminal plan?", [passage])
+    answer = answerer.answer("When did the council approve the ferry terminal plan?", [council])
     assert not answer.abstained
     assert answer.answer == "The council approved the ferry terminal plan on Monday. [1]"
     [citation] = answer.citations
-    assert passage.text[citation.start : citation.end] == citation.quote
-    weak = answerer.answer("What is the population of Mars colonies?", [passage])
+    assert council.text[citation.start : citation.end] == citation.quote
+    weak = answerer.answer("What is the population of Mars colonies?", [council])
     assert weak.abstained and weak.citations == [] and "do not answer" in weak.answer
     assert answerer.answer("Anything?", []).abstained
 
 
 def test_redundant_sentences_are_not_repeated():
-    answerer = ExtractiveAnswerer(BagOfWordsEmbedder(), Settings(abstain_threshold=0.0))
-    p1 = _passage("Acme recalled 2.1 million vehicles over a steering defect.", article="a1")
-    p2 = _passage("Acme recalled 2.1 million vehicles over a steering defect, the company said.", article="a2")
+    answerer = ExtractiveAnswerer(hash_embedder(), Settings(abstain_threshold=0.0))
+    p1 = passage("Acme recalled 2.1 million vehicles over a steering defect.", article="a1")
+    p2 = passage("Acme recalled 2.1 million vehicles over a steering defect, the company said.", article="a2")
     answer = answerer.answer("How many vehicles did Acme recall?", [p1, p2])
     assert len(answer.citations) == 1
 
 
 def test_stream_yields_deltas_that_add_up_to_the_answer():
-    answerer = ExtractiveAnswerer(BagOfWordsEmbedder(), Settings(abstain_threshold=0.0))
-    passages = [_passage("Dell benefits from the shift. Wistron builds the motherboards for Dell servers.")]
+    answerer = ExtractiveAnswerer(hash_embedder(), Settings(abstain_threshold=0.0))
+    passages = [passage("Dell benefits from the shift. Wistron builds the motherboards for Dell servers.")]
     events = list(answerer.stream("Who benefits from the shift and who builds motherboards?", passages))
     assert events[-1].kind == "done"
     assert "".join(e.text for e in events[:-1]) == events[-1].answer.answer
