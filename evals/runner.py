@@ -228,7 +228,8 @@ class Runner:
             sources, ctx_articles = context_passages(item)
             answer = self.engine.answerer.answer(item.question, sources)
         else:
-            sources, answer = self._ask_engine(item.question, filters)
+            answered = self.engine.answer(item.question, filters)
+            sources, answer = answered.passages, answered.answer
         latency = (time.perf_counter() - t0) * 1000
         if self.options.gold_context:
             ranked_articles: list[str] = []
@@ -266,15 +267,6 @@ class Runner:
             "latency_ms": round(latency, 2),
             "metrics": scores,
         }
-
-    def _ask_engine(self, question: str, filters: Filters) -> tuple[list[Passage], Answer]:
-        sources: list[Passage] = []
-        for event in self.engine.stream(question, filters, deltas=False):
-            if event.kind == "sources":
-                sources = event.passages
-            elif event.kind == "done" and event.answer is not None:
-                return sources, event.answer
-        raise AssertionError("engine ended without an answer")
 
     def score(
         self,

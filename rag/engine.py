@@ -8,10 +8,12 @@ embedder this class owns, so the full engine extends this one from above rather 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
 from functools import cached_property
 
-from rag.answer import AnswerEvent
+from rag.answer import Answerer, AnswerEvent
 from rag.answer.syndication import cite_other_outlets
 from rag.bm25 import Bm25Index
 from rag.embedders import Embedder, load_embedder
@@ -21,6 +23,14 @@ from rag.settings import Settings
 from rag.store import ChromaStore
 from rag.text.dates import now_utc
 from rag.types import Answer, ChatMessage, Filters, Passage
+
+
+@dataclass
+class Answered:
+    """What every way in needs from one question: the final Answer and the passages it was drawn from."""
+
+    answer: Answer
+    passages: list[Passage]
 
 
 class QueryEngine:
@@ -51,7 +61,7 @@ class QueryEngine:
         return Retriever(self.store, self.embedder, self.bm25, self.settings)
 
     @cached_property
-    def answerer(self):  # type: ignore[no-untyped-def]
+    def answerer(self) -> Answerer:
         from rag.answer import load_answerer
 
         return load_answerer(self.settings, self.embedder, idf=self.bm25.idf)
@@ -68,40 +78,68 @@ class QueryEngine:
     ) -> list[Passage]:
         return self.retriever.search(query, k=k, filters=filters, group_by_article=group_by_article)
 
+    def answer(
+        self,
+        question: str,
+        filters: Filters | None = None,
+        top_k: int | None = None,
+        on_delta: Callable[[str], None] | None = None,
+    ) -> Answered:
+        """The final Answer to ``question`` with the passages retrieved for it: the one place that runs a
+        question to its end. Without ``on_delta`` the answerer answers in one call; with it the answer streams
+        and every text delta is passed to ``on_delta`` as the answerer produces it."""
+        if on_delta is not None:
+            passages: list[Passage] = []
+            for event in self.stream(question, filters, top_k):
+                if event.kind == "sources":
+                    passages = event.passages
+                elif event.kind == "delta":
+                    on_delta(event.text)
+                elif event.answer is not None:
+                    return Answered(event.answer, passages)
+            raise RuntimeError("the answerer's stream ended without a final answer")
+        as_of, filters = self._dated(filters)
+        t0 = time.perf_counter()
+        passages = self.search(question, k=top_k or self.settings.top_k, filters=filters)
+        t1 = time.perf_counter()
+        answer = self.answerer.answer(question, passages, as_of=as_of)
+        return Answered(self._finish(answer, passages, as_of, t0, t1), passages)
+
     def ask(self, question: str, filters: Filters | None = None, top_k: int | None = None) -> Answer:
         """Answer ``question`` from the indexed articles, with citations."""
-        for event in self.stream(question, filters, top_k, deltas=False):
-            if event.kind == "done" and event.answer is not None:
-                return event.answer
-        raise AssertionError("answerer ended without a final answer")
+        return self.answer(question, filters, top_k).answer
 
-    def stream(
-        self, question: str, filters: Filters | None = None, top_k: int | None = None, deltas: bool = True
-    ) -> Iterator[AnswerEvent]:
+    def stream(self, question: str, filters: Filters | None = None, top_k: int | None = None) -> Iterator[AnswerEvent]:
         """``sources`` (passages), ``delta`` events (answer text), then ``done`` with the final Answer."""
-        filters = filters or Filters()
-        as_of = filters.as_of or now_utc()
-        filters = filters.model_copy(update={"as_of": as_of})
+        as_of, filters = self._dated(filters)
         t0 = time.perf_counter()
         passages = self.search(question, k=top_k or self.settings.top_k, filters=filters)
         t1 = time.perf_counter()
         yield AnswerEvent("sources", passages=passages)
-        events = (
-            self.answerer.stream(question, passages, as_of=as_of)
-            if deltas
-            else iter([AnswerEvent("done", answer=self.answerer.answer(question, passages, as_of=as_of))])
-        )
-        for event in events:
+        for event in self.answerer.stream(question, passages, as_of=as_of):
             if event.kind == "done" and event.answer is not None:
-                t2 = time.perf_counter()
-                event.answer.as_of = as_of
-                cite_other_outlets(event.answer, passages)  # syndicated copies: name the other outlets
-                event.answer.timings = {
-                    "retrieve_ms": round((t1 - t0) * 1000, 2),
-                    "answer_ms": round((t2 - t1) * 1000, 2),
-                    "total_ms": round((t2 - t0) * 1000, 2),
-                }
+                self._finish(event.answer, passages, as_of, t0, t1)
             yield event
+
+    @staticmethod
+    def _dated(filters: Filters | None) -> tuple[datetime, Filters]:
+        """The question's reference time (``as_of``, default now) and the filters carrying it."""
+        filters = filters or Filters()
+        as_of = filters.as_of or now_utc()
+        return as_of, filters.model_copy(update={"as_of": as_of})
+
+    @staticmethod
+    def _finish(answer: Answer, passages: list[Passage], as_of: datetime, t0: float, t1: float) -> Answer:
+        """Stamp the final answer: its reference time, the other outlets of syndicated copies, timings."""
+        t2 = time.perf_counter()
+        answer.as_of = as_of
+        cite_other_outlets(answer, passages)  # syndicated copies: name the other outlets
+        answer.timings = {
+            "retrieve_ms": round((t1 - t0) * 1000, 2),
+            "answer_ms": round((t2 - t1) * 1000, 2),
+            "total_ms": round((t2 - t0) * 1000, 2),
+        }
+        return answer
 
     def condense(self, messages: list[ChatMessage]) -> str:
         """A standalone question from a chat history (the last user turn, made self-contained)."""
