@@ -31,8 +31,13 @@ def condense_question(messages: list[ChatMessage]) -> str:
     question = users[-1]
     if len(users) == 1 or not (_FOLLOW_UP.search(question) or len(question.split()) <= 4):
         return question
+    return with_topic(question, users[-2])
+
+
+def with_topic(question: str, previous: str) -> str:
+    """``question (topic words of previous it does not repeat)``: the form ``split_condensed`` reads back."""
     asked = {w.lower() for w in _content_words(question)}
-    topic = [w for w in _content_words(users[-2]) if w.lower() not in asked]
+    topic = [w for w in _content_words(previous) if w.lower() not in asked]
     return f"{question} ({' '.join(dict.fromkeys(topic))})" if topic else question
 
 
