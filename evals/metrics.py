@@ -9,6 +9,8 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from rag.text.normalize import normalize_text
 from rag.types import Answer, Article, Citation
 
@@ -276,14 +278,9 @@ def alce_citation_scores(
 
 # ---- latency -----------------------------------------------------------------------------------
 def percentile(values: Sequence[float], p: float) -> float | None:
-    """The p-th percentile by linear interpolation between closest ranks (numpy's default); None if empty."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    pos = (len(ordered) - 1) * p / 100
-    lo = int(pos)
-    hi = min(lo + 1, len(ordered) - 1)
-    return ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo)
+    """The p-th percentile by linear interpolation between closest ranks (``numpy.percentile``), the one the
+    eval reports and the benchmarks both print; None if empty."""
+    return float(np.percentile(values, p)) if len(values) else None
 
 
 def mean(values: Sequence[float | None]) -> float | None:
