@@ -7,9 +7,8 @@ from datetime import UTC, datetime
 
 from ingest.engine import Engine
 from rag.types import Answer, Filters
+from tests.builders import FLAGSHIP
 from tests.conftest import FIXTURES
-
-FLAGSHIP = "Who benefits if Supermicro loses xAI?"
 
 
 def _check_citations(engine: Engine, answer: Answer) -> None:

@@ -1,20 +1,17 @@
-"""End to end: real files into a real Chroma in a temp dir, searched through the real engine."""
+"""Ingestion through the engine: real files into a real Chroma in a temp dir (cleaning, re-ingest, deletes,
+bad input). Retrieval itself is tested in tests/rag/test_retrieve.py."""
 
 from __future__ import annotations
 
 import json
 import shutil
-from datetime import UTC, datetime
 
 import pytest
 
 from ingest.engine import Engine
 from rag.errors import NotFound
-from rag.settings import Settings
-from rag.types import Filters
+from tests.builders import FLAGSHIP
 from tests.conftest import FIXTURES, SEED
-
-FLAGSHIP = "Who benefits if Supermicro loses xAI?"
 
 
 def test_seed_article_is_cleaned_and_found(seeded_engine: Engine):
@@ -29,20 +26,6 @@ def test_seed_article_is_cleaned_and_found(seeded_engine: Engine):
     for hit in hits:
         assert full.text[hit.start : hit.end] == hit.text
         assert hit.dense is not None or hit.bm25 is not None
-
-
-def test_filters_by_date_and_source(engine: Engine):
-    report = engine.ingest_paths([FIXTURES / "mini_corpus.jsonl"])
-    assert (report.ingested, report.failed) == (3, [])
-    query = "Acme Motors recall vehicles"
-    early = engine.search(query, filters=Filters(until=datetime(2024, 2, 1, tzinfo=UTC)), group_by_article=True)
-    assert {p.title for p in early} == {"Acme Motors recalls 120,000 sedans over faulty brake sensors"}
-    late = engine.search(query, filters=Filters(since=datetime(2024, 6, 1, tzinfo=UTC)), group_by_article=True)
-    assert {p.source for p in late} == {"AP"}
-    reuters = engine.search(query, filters=Filters(sources=["reuters"]), group_by_article=True)
-    assert {p.source for p in reuters} == {"Reuters"} and len(reuters) == 2
-    as_of = engine.search(query, filters=Filters(as_of=datetime(2024, 3, 10, tzinfo=UTC)), group_by_article=True)
-    assert all(p.published <= datetime(2024, 3, 10, tzinfo=UTC) for p in as_of)
 
 
 def test_reingest_skips_update_replaces_delete_removes(engine: Engine, tmp_path):
@@ -90,21 +73,3 @@ def test_bad_articles_are_reported_and_the_batch_goes_on(engine: Engine, tmp_pat
     assert "binary" in reasons["binary.md"]
     assert "invalid JSON" in reasons["broken.json"]
     assert reasons["huge.txt"].startswith("too large")
-
-
-def test_bm25_cache_follows_another_engine_on_the_same_store(engine: Engine, embedder):
-    assert engine.search("ferry terminal Harbor City") == []
-    other = Engine(Settings(data_dir=engine.settings.data_dir), embedder=embedder)
-    other.ingest_paths([FIXTURES / "aggregator_page.txt"])
-    hits = engine.search("ferry terminal Harbor City")
-    assert hits and hits[0].title.startswith("Harbor City approves")
-
-
-def test_recency_prior_reorders_only_near_ties_in_an_old_archive(engine: Engine):
-    engine.ingest_paths([FIXTURES / "mini_corpus.jsonl"])
-    query = "Northwind Airlines orders jets Skyward Aerospace"
-    now = engine.search(query, k=3, group_by_article=True)
-    assert now[0].title.startswith("Northwind Airlines orders 40 new jets")  # years old, still ranked by relevance
-    engine.settings.recency_weight = 0.0
-    flat = engine.search(query, k=3, group_by_article=True)
-    assert [p.article_id for p in flat] == [p.article_id for p in now]
