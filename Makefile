@@ -41,9 +41,10 @@ lint: setup
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 
-# Benchmarks over ../shared/data (the RealTime QA corpus is embedded once into .newsqa-bench/, ~15 min).
+# Benchmarks over NEWSQA_EVAL_DATA_DIR (default ../shared/data); the realistic store (sample + RealTime QA corpus)
+# is embedded once into .newsqa-bench/ (~15 min), or NEWSQA_BENCH_STORE=DIR names an existing one.
 bench: setup
-	cd benchmarks && ../$(PY) retrieval.py && ../$(PY) answers.py && ../$(PY) latency.py && ../$(PY) ingest_throughput.py
+	$(PY) -m benchmarks.retrieval && $(PY) -m benchmarks.answers && $(PY) -m benchmarks.latency && $(PY) -m benchmarks.ingest_throughput
 
 # The big eval sets (not part of `make test`, which gates the sample set); reports in .newsqa/eval-reports/.
 eval: setup

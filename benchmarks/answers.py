@@ -1,63 +1,54 @@
 """Extractive answers on RealTime QA, and abstention both ways.
 
-Answerable: each `question_sentence` asked as of its question date (no choices shown); correct when the
-answer contains the correct choice and none of the other three (case-insensitive, quotes and punctuation
-ignored). Unanswerable: evals/data/realtimeqa_unanswerable.jsonl (same topics, answers not in the corpus).
-Prints accuracy, abstention rates, and the rates over a sweep of abstention thresholds (for calibration).
+Answerable: each question asked as of its question date (no choices shown); correct by the eval's
+multiple-choice rule (``evals.metrics.choice_correct``: the answer names the correct choice and no other,
+as a whole phrase, case and quote style ignored), so this prints what ``newsqa eval realtimeqa`` reports.
+Unanswerable: evals/data/realtimeqa_unanswerable.jsonl (same topics, answers not in the corpus). Prints
+accuracy, abstention rates, and the rates over a sweep of abstention thresholds (for calibration).
+
+    python -m benchmarks.answers [--limit N] [--store DIR]
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import re
+from datetime import datetime
 
-from _common import ROOT, realtimeqa_engine, realtimeqa_questions
-
+from benchmarks._common import add_store_argument, realtimeqa_engine, realtimeqa_questions
+from evals import metrics as m
+from evals.sets import DATA, load_jsonl
+from rag.answer.extractive import ExtractiveAnswerer
 from rag.text.dates import parse_date
-from rag.types import Filters
-
-
-def _norm(text: str) -> str:
-    return " " + re.sub(r"[^\w$%.]+", " ", text.lower()).replace(" . ", " ").strip() + " "
-
-
-def contains(answer: str, choice: str) -> bool:
-    return _norm(choice).strip() in _norm(answer)
-
-
-def correct(answer: str, choices: list[str], gold: int) -> bool:
-    return contains(answer, choices[gold]) and not any(contains(answer, c) for i, c in enumerate(choices) if i != gold)
+from rag.types import Answer, Filters
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--limit", type=int, default=None)
+    add_store_argument(parser)
     args = parser.parse_args()
-    engine = realtimeqa_engine()
+    engine = realtimeqa_engine(args.store)
     answerer = engine.answerer
+    if not isinstance(answerer, ExtractiveAnswerer):
+        raise SystemExit("error: benchmarks.answers calibrates the extractive answerer; unset NEWSQA_LLM")
     questions = realtimeqa_questions(engine)[: args.limit]
-    unanswerable = [
-        json.loads(line)
-        for line in (ROOT / "evals/data/realtimeqa_unanswerable.jsonl").read_text().splitlines()
-        if line.strip()
-    ]
+    unanswerable = load_jsonl(DATA / "realtimeqa_unanswerable.jsonl")
 
-    def features(question: str, as_of):  # type: ignore[no-untyped-def]
+    def features(question: str, as_of: datetime | None) -> tuple[float, tuple[float, float], Answer]:
         passages = engine.search(question, filters=Filters(as_of=as_of))
         ranked = answerer.score(question, passages)
         best = ranked[0].score if ranked else 0.0
         missing = answerer.missing_share(question, ranked) if ranked else 1.0
         semantic = ranked[0].semantic if ranked else 0.0
-        return best, (missing, semantic), answerer.answer(question, passages)
+        return best, (missing, semantic), answerer.answer(question, passages, as_of=as_of)
 
     pos = []
     for q in questions:
-        gold = int(q["answer"][0])
-        best, missing, answer = features(q["question_sentence"], q["as_of"])
+        choices, gold = q.item.choices or [], q.item.answer_index or 0
+        best, missing, answer = features(q.text, q.as_of)
         text = answer.answer
-        pos.append((best, missing, answer, correct(text, q["choices"], gold), contains(text, q["choices"][gold])))
-    neg = [features(u["question"], parse_date(u.get("as_of"), end_of_day=True)) for u in unanswerable]
+        pos.append((best, missing, answer, m.choice_correct(choices, gold, text), m.contains(choices[gold], text)))
+    neg = [features(u.question, parse_date(u.as_of, end_of_day=True)) for u in unanswerable]
 
     n, s = len(pos), engine.settings
     print(

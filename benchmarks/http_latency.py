@@ -1,12 +1,13 @@
 """Throughput and latency of ``POST /v1/ask`` against a running ``newsqa serve``, at 1, 8 and 32 clients.
 
-A store of RealTime QA articles (by default the first 200, embedded once into ``.newsqa-bench/http-small``;
-``--articles 0`` takes the whole corpus, ``--data-dir`` reuses an existing store) is served by a real uvicorn
-process on 127.0.0.1; ``wrk`` (Debian package, installed when missing) sends the RealTime QA questions, each
-as of its question date, for a bounded time per concurrency level. Prints requests/s, p50/p95/p99 latency,
+A store of RealTime QA articles (by default the first 200, embedded once into
+``.newsqa-bench/http-small-200``; ``--articles 0`` takes the realistic store of ``benchmarks/_common.py``,
+``--data-dir`` an existing store) is served by a real uvicorn process on 127.0.0.1; ``wrk`` (Debian package,
+installed when missing) sends the RealTime QA questions, each as of its question date, for a bounded time
+per concurrency level. Prints requests/s, p50/p95/p99 latency,
 errors (any non-2xx counts) and the server's resident memory.
 
-    python benchmarks/http_latency.py [--articles 200] [--seconds 20] [--clients 1,8,32]
+    python -m benchmarks.http_latency [--articles 200] [--seconds 20] [--clients 1,8,32]
 """
 
 from __future__ import annotations
@@ -21,11 +22,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import BENCH_DIR, ROOT, RTQA, realtimeqa_questions
-
+from benchmarks._common import BENCH_DIR, ROOT, realtimeqa_questions, realtimeqa_store, rtqa_dir
 from ingest.engine import Engine
 from rag.settings import Settings
-from tests.fakes.ports import free_port  # _common put the repository root on sys.path
+from tests.fakes.ports import free_port
 
 LUA = r"""
 local questions = {%(questions)s}
@@ -44,14 +44,16 @@ end
 
 
 def small_store(n: int) -> Path:
-    """A store holding the first ``n`` corpus articles (0 = all), embedded once and reused."""
-    data_dir = BENCH_DIR / ("realtimeqa" if n == 0 else f"http-small-{n}")
+    """A store holding the first ``n`` corpus articles (0 = the realistic store), embedded once and reused."""
+    if n == 0:
+        return realtimeqa_store()
+    data_dir = BENCH_DIR / f"http-small-{n}"
     engine = Engine(Settings(data_dir=data_dir))
     if engine.store.counts()["articles"] == 0:
-        records = json.loads((RTQA / "corpus.json").read_text())
+        records = json.loads((rtqa_dir() / "corpus.json").read_text())
         with tempfile.TemporaryDirectory() as tmp:
             part = Path(tmp) / "corpus.json"
-            part.write_text(json.dumps(records[:n] if n else records))
+            part.write_text(json.dumps(records[:n]))
             t = time.perf_counter()
             report = engine.ingest_paths([part])
         print(f"indexed {report.ingested} articles ({report.chunks} chunks) in {time.perf_counter() - t:.0f} s")
@@ -67,7 +69,8 @@ def rss_mb(pid: int) -> tuple[float, float]:
 def lua_script(path: Path) -> None:
     bodies = []
     for q in realtimeqa_questions():
-        body = json.dumps({"question": q["question_sentence"], "filters": {"as_of": q["as_of"].isoformat()}})
+        as_of = q.as_of.isoformat() if q.as_of else None
+        body = json.dumps({"question": q.text, "filters": {"as_of": as_of}})
         bodies.append(json.dumps(body))  # a JSON string literal is a valid Lua string literal here
     path.write_text(LUA % {"questions": ",\n".join(bodies)})
 
@@ -87,7 +90,7 @@ def run_wrk(base: str, script: Path, clients: int, seconds: int) -> dict[str, fl
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--articles", type=int, default=200, help="corpus articles to index (0 = all 948)")
+    parser.add_argument("--articles", type=int, default=200, help="corpus articles to index (0 = the realistic store)")
     parser.add_argument("--data-dir", type=Path, help="serve this existing store instead")
     parser.add_argument("--seconds", type=int, default=20, help="load time per concurrency level")
     parser.add_argument("--clients", default="1,8,32", help="concurrency levels")

@@ -3,6 +3,8 @@
 Both are measured in the same run on the first N RealTime QA articles: first the whole pipeline (read,
 clean, chunk, embed, write to a fresh Chroma store), then the model alone embedding exactly the texts the
 pipeline embedded, with the same batch size.
+
+    python -m benchmarks.ingest_throughput [-n 120]
 """
 
 from __future__ import annotations
@@ -13,8 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import RTQA
-
+from benchmarks._common import rtqa_dir
 from ingest.engine import Engine
 from ingest.readers.jsonl import record_to_document
 from rag.settings import Settings
@@ -24,7 +25,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("-n", type=int, default=120, help="number of articles")
     args = parser.parse_args()
-    records = json.loads((RTQA / "corpus.json").read_text())[: args.n]
+    records = json.loads((rtqa_dir() / "corpus.json").read_text())[: args.n]
     docs = [record_to_document(r, f"corpus.json#{i}") for i, r in enumerate(records)]
     with tempfile.TemporaryDirectory() as tmp:
         engine = Engine(Settings(data_dir=Path(tmp)))

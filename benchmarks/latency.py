@@ -1,36 +1,43 @@
 """Warm-process latency of search and ask (extractive) over the RealTime QA corpus.
 
-Each question's `question_sentence` is searched / asked once as of its question date, after a warm-up
-pass; prints p50 and p95 in milliseconds.
+Each RealTime QA question is searched / asked once as of its question date, after a warm-up pass; prints
+p50 and p95 in milliseconds (``evals.metrics.percentile``, interpolated, as the eval reports print them).
+
+    python -m benchmarks.latency [--store DIR]
 """
 
 from __future__ import annotations
 
+import argparse
 import time
 
-from _common import percentile, realtimeqa_engine, realtimeqa_questions
-
+from benchmarks._common import Question, add_store_argument, realtimeqa_engine, realtimeqa_questions
+from evals.metrics import percentile
 from rag.types import Filters
 
 
 def main() -> None:
-    engine = realtimeqa_engine()
+    parser = argparse.ArgumentParser(description=__doc__)
+    add_store_argument(parser)
+    engine = realtimeqa_engine(parser.parse_args().store)
     questions = realtimeqa_questions(engine)
     for q in questions[:10]:  # warm-up: caches, allocator, first-call paths
-        engine.ask(q["question_sentence"], filters=Filters(as_of=q["as_of"]))
-    for name, op in [
-        ("search", lambda q: engine.search(q["question_sentence"], filters=Filters(as_of=q["as_of"]))),
-        ("ask", lambda q: engine.ask(q["question_sentence"], filters=Filters(as_of=q["as_of"]))),
-    ]:
+        engine.ask(q.text, filters=Filters(as_of=q.as_of))
+
+    def search(q: Question) -> object:
+        return engine.search(q.text, filters=Filters(as_of=q.as_of))
+
+    def ask(q: Question) -> object:
+        return engine.ask(q.text, filters=Filters(as_of=q.as_of))
+
+    for name, op in [("search", search), ("ask", ask)]:
         times = []
         for q in questions:
             t = time.perf_counter()
             op(q)
             times.append((time.perf_counter() - t) * 1000)
-        print(
-            f"{name:6} n={len(times)}  p50 {percentile(times, 50):6.1f} ms  p95 {percentile(times, 95):6.1f} ms  "
-            f"max {max(times):6.1f} ms"
-        )
+        p50, p95 = percentile(times, 50) or 0.0, percentile(times, 95) or 0.0
+        print(f"{name:6} n={len(times)}  p50 {p50:6.1f} ms  p95 {p95:6.1f} ms  max {max(times):6.1f} ms")
 
 
 if __name__ == "__main__":

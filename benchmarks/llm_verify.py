@@ -1,6 +1,6 @@
 """Precision and recall of the citation support test on a labelled set built from the RealTime QA articles.
 
-    .venv/bin/python benchmarks/llm_verify.py [--articles 80] [--seed 7]
+    .venv/bin/python -m benchmarks.llm_verify [--articles 80] [--seed 7]
 
 For each sampled article, a passage of six consecutive sentences is cut from it and one sentence of that
 passage (with a number or a name in it) becomes the claim. From it the set gets:
@@ -23,21 +23,16 @@ import argparse
 import json
 import random
 import re
-import sys
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from benchmarks._common import rtqa_dir
+from rag.answer.support import LexicalEmbeddingSupport, _entities
+from rag.embedders import load_embedder
+from rag.settings import Settings
+from rag.text.sentences import sentence_spans
+from rag.types import Passage
 
-from rag.answer.support import LexicalEmbeddingSupport, _entities  # noqa: E402
-from rag.embedders import load_embedder  # noqa: E402
-from rag.settings import Settings  # noqa: E402
-from rag.text.sentences import sentence_spans  # noqa: E402
-from rag.types import Passage  # noqa: E402
-
-CORPUS = ROOT.parent / "shared" / "data" / "realtimeqa" / "corpus.json"
 WINDOW = 6
 
 
@@ -134,7 +129,7 @@ def main() -> None:
     parser.add_argument("--articles", type=int, default=80)
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
-    docs = [d for d in json.loads(CORPUS.read_text()) if len(d["text"]) > 1500]
+    docs = [d for d in json.loads((rtqa_dir() / "corpus.json").read_text()) if len(d["text"]) > 1500]
     cases = build(docs, args.articles, args.seed)
     embedder = load_embedder(Settings().embed_model)
     test = LexicalEmbeddingSupport(embedder, threshold=0.0)  # exact scores for every case (no shortcut)

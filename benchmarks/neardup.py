@@ -11,7 +11,7 @@ copy, at three strengths:
 For each threshold: recall per kind, false positives among the negatives, with and without the
 publication-date window the ingest uses (copies of one story appear within ``DATE_WINDOW_DAYS``).
 
-Run: .venv/bin/python benchmarks/neardup.py [--json]
+Run: .venv/bin/python -m benchmarks.neardup [--json]
 """
 
 from __future__ import annotations
@@ -23,16 +23,12 @@ import re
 import sys
 import time
 from datetime import datetime
-from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from benchmarks._common import rtqa_dir
+from ingest.neardup import DATE_WINDOW_DAYS, signature
 
-from ingest.neardup import DATE_WINDOW_DAYS, signature  # noqa: E402
-
-CORPUS = ROOT.parent / "shared" / "data" / "realtimeqa" / "corpus.json"
 THRESHOLDS = [0.3, 0.4, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.9]
 STYLE = {
     "percent": "%",
@@ -100,7 +96,8 @@ def main() -> int:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     started = time.perf_counter()
-    corpus = [r for r in json.loads(CORPUS.read_text()) if len(r["text"]) >= 500]  # drops 'ad' placeholders
+    records = json.loads((rtqa_dir() / "corpus.json").read_text())
+    corpus = [r for r in records if len(r["text"]) >= 500]  # drops 'ad' placeholders
     sigs, rows = [], []
     for r in corpus:
         if (s := signature(r["text"])) is not None:

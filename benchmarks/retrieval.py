@@ -1,33 +1,36 @@
 """Retrieval quality on RealTime QA: Hits@1/5/10 and MRR@10 of the gold article, per retrieval mode.
 
-Each question's `question_sentence` is searched; results are ranked articles (best passage each).
-Modes: dense only, BM25 only, hybrid (RRF), all without recency and with no date filter; then hybrid
-with recency: as of the question's date (later articles excluded) with the recency prior.
+Each RealTime QA question is searched; results are ranked articles (best passage each); gold ids are
+resolved as ``newsqa eval`` resolves them. Modes: dense only, BM25 only, hybrid (RRF), all without recency
+and with no date filter; then hybrid with recency: as of the question's date (later articles excluded)
+with the recency prior.
+
+    python -m benchmarks.retrieval [--half-life DAYS] [--weight W] [--store DIR]
 """
 
 from __future__ import annotations
 
 import argparse
 
-from _common import realtimeqa_engine, realtimeqa_questions
+from benchmarks._common import Question, add_store_argument, realtimeqa_engine, realtimeqa_questions
+from rag.retrieve import Retriever
+from rag.types import Filters, Passage
 
-from rag.types import Filters
 
-
-def is_gold(passage, gold_ids: set[str]) -> bool:  # type: ignore[no-untyped-def]
+def is_gold(passage: Passage, gold_ids: set[str]) -> bool:
     """The passage's article is gold, or is the story a gold syndicated copy was grouped into."""
     return passage.article_id in gold_ids or any(o.article_id in gold_ids for o in passage.also_in)
 
 
-def evaluate(engine, questions, signals, recency: bool) -> dict[str, float]:  # type: ignore[no-untyped-def]
+def evaluate(
+    retriever: Retriever, questions: list[Question], signals: tuple[str, ...], recency: bool
+) -> dict[str, float]:
     hits = {1: 0, 5: 0, 10: 0}
     mrr = 0.0
     for q in questions:
-        filters = Filters(as_of=q["as_of"]) if recency else None
-        ranked = engine.retriever.search(
-            q["question_sentence"], k=10, filters=filters, group_by_article=True, signals=signals
-        )
-        rank = next((i for i, p in enumerate(ranked, start=1) if is_gold(p, q["gold_ids"])), None)
+        filters = Filters(as_of=q.as_of) if recency else None
+        ranked = retriever.search(q.text, k=10, filters=filters, group_by_article=True, signals=signals)
+        rank = next((i for i, p in enumerate(ranked, start=1) if is_gold(p, q.gold_ids)), None)
         if rank:
             mrr += 1 / rank
             for k in hits:
@@ -40,29 +43,31 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--half-life", type=float, default=None, help="recency half-life in days")
     parser.add_argument("--weight", type=float, default=None, help="recency weight")
+    add_store_argument(parser)
     args = parser.parse_args()
     overrides = {}
     if args.half_life is not None:
         overrides["recency_half_life_days"] = args.half_life
     if args.weight is not None:
         overrides["recency_weight"] = args.weight
-    engine = realtimeqa_engine(**overrides)
+    engine = realtimeqa_engine(args.store, **overrides)
     questions = realtimeqa_questions(engine)
     print(f"RealTime QA retrieval, n={len(questions)} questions, {engine.store.counts()}")
     print(f"{'mode':28} hits@1  hits@5  hits@10  mrr@10")
-    no_recency = engine.settings.recency_weight
-    engine.settings.recency_weight = 0.0
+    weight = engine.settings.recency_weight
+    no_recency = Retriever(
+        engine.store, engine.embedder, engine.bm25, engine.settings.model_copy(update={"recency_weight": 0.0})
+    )
     rows = [
         ("dense only", ("dense",), False),
         ("bm25 only", ("bm25",), False),
         ("hybrid (rrf)", ("dense", "bm25"), False),
     ]
     for name, signals, recency in rows:
-        m = evaluate(engine, questions, signals, recency)
+        m = evaluate(no_recency, questions, signals, recency)
         print(f"{name:28} {m['hits@1']:.3f}   {m['hits@5']:.3f}   {m['hits@10']:.3f}    {m['mrr@10']:.3f}")
-    engine.settings.recency_weight = no_recency
-    m = evaluate(engine, questions, ("dense", "bm25"), True)
-    label = f"hybrid + recency (hl={engine.settings.recency_half_life_days:g}d, w={no_recency:g})"
+    m = evaluate(engine.retriever, questions, ("dense", "bm25"), True)
+    label = f"hybrid + recency (hl={engine.settings.recency_half_life_days:g}d, w={weight:g})"
     print(f"{label:28} {m['hits@1']:.3f}   {m['hits@5']:.3f}   {m['hits@10']:.3f}    {m['mrr@10']:.3f}")
 
 

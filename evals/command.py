@@ -77,8 +77,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from evals import report as rp
-    from evals.runner import Runner, RunOptions, default_data_dir, prepare_engine
-    from evals.sets import resolve_set
+    from evals.runner import Runner, RunOptions, prepare_engine
+    from evals.sets import default_data_dir, resolve_set
 
     settings = args.settings
     if args.limit is not None and args.limit < 1:

@@ -34,13 +34,6 @@ INGEST_KEYS = ("embed_model", "chunk_tokens", "chunk_overlap_tokens", "min_artic
 MARKER_FILE = "eval-ingest.json"
 
 
-def default_data_dir(settings: Settings) -> Path:
-    """Where the shared evaluation data lives: ``NEWSQA_EVAL_DATA_DIR`` or ``../shared/data`` beside the checkout."""
-    if settings.eval_data_dir is not None:
-        return settings.eval_data_dir
-    return Path(__file__).resolve().parent.parent.parent / "shared" / "data"
-
-
 def store_dir(settings: Settings, evalset: EvalSet) -> Path:
     """The cache directory of ``evalset``'s corpus for these ingest settings."""
     merged = settings.model_copy(update=evalset.settings_overrides)

@@ -24,12 +24,21 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from ingest.readers import RawDocument
 from rag.errors import InputError
+from rag.settings import Settings
 from rag.text.ids import article_id
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
 SAMPLE_CORPUS = ROOT / "samples" / "supermicro_xai_dell.txt"
 BUILTIN = ("sample", "realtimeqa", "multihop")
+
+
+def default_data_dir(settings: Settings) -> Path:
+    """Where the shared evaluation data lives, for evals, benchmarks and tests alike: ``NEWSQA_EVAL_DATA_DIR``,
+    or ``../shared/data`` beside the checkout."""
+    if settings.eval_data_dir is not None:
+        return settings.eval_data_dir
+    return ROOT.parent / "shared" / "data"
 
 
 class EvalItem(BaseModel):

@@ -11,6 +11,7 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
+from evals.sets import default_data_dir
 from ingest.engine import Engine
 from rag.embedders import Embedder, load_embedder
 from rag.settings import DEFAULT_EMBED_MODEL, Settings
@@ -18,7 +19,7 @@ from rag.settings import DEFAULT_EMBED_MODEL, Settings
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
 SEED = SAMPLES / "supermicro_xai_dell.txt"
-SHARED_DATA = ROOT.parent / "shared" / "data"
+SHARED_DATA = default_data_dir(Settings())  # NEWSQA_EVAL_DATA_DIR, else ../shared/data (as evals and benchmarks)
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
