@@ -14,6 +14,7 @@ from datetime import datetime
 from functools import cached_property
 
 from rag.answer import Answerer, AnswerEvent
+from rag.answer.multipart import answer_in_parts, split_question
 from rag.answer.syndication import cite_other_outlets
 from rag.bm25 import Bm25Index
 from rag.embedders import Embedder, load_embedder
@@ -99,6 +100,9 @@ class QueryEngine:
                     return Answered(event.answer, passages)
             raise RuntimeError("the answerer's stream ended without a final answer")
         as_of, filters = self._dated(filters)
+        parts = split_question(question)
+        if len(parts) > 1:
+            return self._answer_in_parts(question, parts, filters, as_of, top_k)
         t0 = time.perf_counter()
         passages = self.search(question, k=top_k or self.settings.top_k, filters=filters)
         t1 = time.perf_counter()
@@ -112,6 +116,13 @@ class QueryEngine:
     def stream(self, question: str, filters: Filters | None = None, top_k: int | None = None) -> Iterator[AnswerEvent]:
         """``sources`` (passages), ``delta`` events (answer text), then ``done`` with the final Answer."""
         as_of, filters = self._dated(filters)
+        parts = split_question(question)
+        if len(parts) > 1:  # each part is answered whole before anything is sent: one delta, then done
+            answered = self._answer_in_parts(question, parts, filters, as_of, top_k)
+            yield AnswerEvent("sources", passages=answered.passages)
+            yield AnswerEvent("delta", text=answered.answer.answer)
+            yield AnswerEvent("done", answer=answered.answer)
+            return
         t0 = time.perf_counter()
         passages = self.search(question, k=top_k or self.settings.top_k, filters=filters)
         t1 = time.perf_counter()
@@ -120,6 +131,25 @@ class QueryEngine:
             if event.kind == "done" and event.answer is not None:
                 self._finish(event.answer, passages, as_of, t0, t1)
             yield event
+
+    def _answer_in_parts(
+        self, question: str, parts: list[str], filters: Filters, as_of: datetime, top_k: int | None
+    ) -> Answered:
+        """A question that asks several things: each part retrieved and answered on its own, then joined."""
+        t0 = time.perf_counter()
+        searching = 0.0
+
+        def search(part: str) -> list[Passage]:
+            nonlocal searching
+            start = time.perf_counter()
+            found = self.search(part, k=top_k or self.settings.top_k, filters=filters)
+            searching += time.perf_counter() - start
+            return found
+
+        answer, passages = answer_in_parts(
+            question, parts, search, lambda part, found: self.answerer.answer(part, found, as_of=as_of)
+        )
+        return Answered(self._finish(answer, passages, as_of, t0, t0 + searching), passages)
 
     @staticmethod
     def _dated(filters: Filters | None) -> tuple[datetime, Filters]:

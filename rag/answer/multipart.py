@@ -17,6 +17,7 @@ import re
 from collections.abc import Callable
 
 from rag.answer.condense import split_condensed, with_topic
+from rag.answer.markers import split_markers, split_sentences, with_markers
 from rag.text.sentences import sentence_spans
 from rag.types import Answer, Citation, Passage
 
@@ -69,27 +70,38 @@ def standalone_parts(parts: list[str]) -> list[str]:
     return [parts[0]] + [with_topic(p, parts[0]) for p in parts[1:]]
 
 
-def _renumbered(answer: Answer, offset: int) -> tuple[str, list[Citation]]:
-    text = re.sub(r"\[(\d+)\]", lambda m: f"[{int(m.group(1)) + offset}]", answer.answer)
-    citations = [c.model_copy(update={"n": c.n + offset}) for c in answer.citations]
-    return text, citations
-
-
 def not_answered_text(part: str) -> str:
     return f"The indexed articles do not answer “{part}”"
 
 
 def join_answers(question: str, parts: list[str], answers: list[Answer]) -> Answer:
-    """One answer: each part's text in order with renumbered markers; an unanswered part is named."""
+    """One answer: each part's sentences in order with renumbered markers; an unanswered part is named.
+
+    A sentence that quotes only what an earlier part already quoted is not repeated (it answers both)."""
     texts: list[str] = []
     citations: list[Citation] = []
+    number_of: dict[tuple[str, int | None, int | None], int] = {}
     for part, answer in zip(parts, answers, strict=True):
         if answer.abstained:
             texts.append(not_answered_text(split_condensed(part)[0]) + ".")
             continue
-        text, cited = _renumbered(answer, len(citations))
-        texts.append(text)
-        citations.extend(cited)
+        local = {c.n: c for c in answer.citations}
+        for sentence in split_sentences(answer.answer):
+            claim, numbers = split_markers(sentence)
+            renumbered, repeated = [], True
+            for n in numbers:
+                cited = local.get(n)
+                if cited is None:
+                    continue
+                key = (cited.article_id, cited.start, cited.end)
+                if key not in number_of:
+                    repeated = False
+                    number_of[key] = len(citations) + 1
+                    citations.append(cited.model_copy(update={"n": number_of[key]}))
+                renumbered.append(number_of[key])
+            if numbers and repeated:
+                continue
+            texts.append(with_markers(claim, renumbered) if numbers else claim)
     answered = [a for a in answers if not a.abstained]
     return Answer(
         question=question,

@@ -94,6 +94,13 @@ def test_a_part_the_articles_do_not_answer_is_named_and_the_rest_is_answered() -
     assert both.abstained
 
 
+def test_a_sentence_that_already_answered_an_earlier_part_is_not_repeated() -> None:
+    same = _passage("a:0", "Ann caught the ball that Bo threw.")
+    joined = join_answers("q", ["Who caught it?", "Who threw it?"], [_answer("1", same), _answer("2", same)])
+    assert joined.answer == "Ann caught the ball that Bo threw. [1]"
+    assert [c.n for c in joined.citations] == [1]
+
+
 def test_each_part_gets_its_own_retrieval_and_answer() -> None:
     found = {"Who caught it?": _passage("a:0", "Ann caught it."), "Who threw it?": _passage("b:0", "Bo threw it.")}
     searched: list[str] = []
