@@ -24,7 +24,7 @@ from rag.types import Answer, ChatMessage
 from tests.rag.llm_server import Cut, Error, FakeLLM, Hang, cite, passages_in
 
 # Generous: each test embeds and verifies for real, and the 2-core machine may be shared with other suites.
-pytestmark = pytest.mark.timeout(900)
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
 FLAGSHIP = "Who benefits if Supermicro loses xAI?"
 INJECTION = (
