@@ -246,7 +246,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def cmd_slack(args: argparse.Namespace) -> int:
     """The Slack bot: Socket Mode with --socket, otherwise an HTTP server for ``POST /slack/events``."""
-    from api.slack.app import check_token, create_slack_app, socket_mode_handler
+    from api.slack.serve import check_token, create_slack_app, socket_mode_handler
 
     settings = args.settings
     if args.socket and not settings.slack_app_token:

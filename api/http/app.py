@@ -9,15 +9,14 @@
 - ``routes/feeds.py``    ``/v1/feeds`` (feed state; the feeds themselves are polled in the background here)
 - ``routes/web.py``      ``/`` (the chat page, ``api/web/index.html``)
 
-Hooks for other ways in (see :func:`extra_routers`): the Slack bot's ``POST /slack/events`` is mounted
-from ``api.slack.app.router`` (a FastAPI ``APIRouter``) when ``NEWSQA_SLACK_BOT_TOKEN`` is set; its
-handlers reach the shared engine through ``api.http.deps.RuntimeDep``/``EngineDep``. Slack signs its
-requests itself, so that router is not behind the ``/v1`` API keys.
+Other ways in (see :func:`extra_routers`): the Slack bot's ``POST /slack/events`` is mounted from
+``api.slack.serve.router`` when ``NEWSQA_SLACK_BOT_TOKEN`` is set; its handler reaches the shared engine
+through ``request.app.state.runtime``. Slack signs its requests itself, so that router is not behind the
+``/v1`` API keys.
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -30,6 +29,7 @@ from api.http.deps import Runtime, require_api_key
 from api.http.limits import BodySizeLimit
 from api.http.metrics import MetricsMiddleware
 from api.http.routes import answers, articles, feeds, health, openai, web
+from api.slack import serve as slack
 from ingest.engine import Engine
 from rag.errors import NewsqaError
 from rag.settings import Settings
@@ -50,15 +50,7 @@ def v1_routers() -> list[APIRouter]:
 
 def extra_routers(settings: Settings) -> list[APIRouter]:
     """Routers of other ways in that share this app (not under the API keys): Slack's ``/slack/events``."""
-    out: list[APIRouter] = []
-    if settings.slack_bot_token:
-        slack = importlib.import_module("api.slack.app")
-        router = getattr(slack, "router", None)
-        if router is None:
-            log.warning("NEWSQA_SLACK_BOT_TOKEN is set but api.slack.app has no `router`; /slack/events is off")
-        else:
-            out.append(router)
-    return out
+    return [slack.router] if settings.slack_bot_token else []
 
 
 async def _start(runtime: Runtime) -> None:

@@ -11,7 +11,7 @@ import httpx
 import pytest
 import uvicorn
 
-from api.slack.app import create_slack_app
+from api.slack.serve import create_slack_app
 from ingest.engine import Engine
 from rag.settings import Settings
 from tests.api.slack.fake_slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack, free_port

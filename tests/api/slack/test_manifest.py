@@ -7,7 +7,7 @@ from pathlib import Path
 import yaml
 
 import api.slack
-from api.slack.app import build_app
+from api.slack.bolt import build_app
 from ingest.engine import Engine
 from rag.settings import Settings
 

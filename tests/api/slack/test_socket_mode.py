@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from websockets.sync.server import ServerConnection, serve
 
-from api.slack.app import socket_mode_handler
+from api.slack.serve import socket_mode_handler
 from ingest.engine import Engine
 from rag.errors import ConfigError
 from tests.api.slack.conftest import slack_settings

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from api.slack import render
-from api.slack.app import ERROR_TEXT
+from api.slack.bot import ERROR_TEXT
 from api.slack.feedback import FeedbackStore
 from ingest.engine import Engine
 from tests.api.slack.conftest import BotServer, slack_settings
@@ -268,10 +268,10 @@ def test_show_quotes_opens_a_modal_with_the_verbatim_quotes(bot_server: BotServe
 
 @pytest.fixture
 def broken_server(seeded_engine: Engine, fake_slack: FakeSlack) -> Iterator[BotServer]:
-    """The bot over an engine whose answering fails (the store is fine; the stream raises)."""
+    """The bot over an engine whose answering fails (the store is fine; answering raises)."""
 
     class BrokenEngine(Engine):
-        def stream(self, *args, **kwargs):  # type: ignore[no-untyped-def, override]
+        def answer(self, *args, **kwargs):  # type: ignore[no-untyped-def, override]
             raise RuntimeError("boom: the answerer crashed")
 
     settings = slack_settings(seeded_engine.settings, fake_slack)
