@@ -9,7 +9,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from markdown_it import MarkdownIt
+
 from evals import metrics as m
+from evals.records import QuestionRecord
 from evals.runner import RunResult
 from rag.errors import InputError
 
@@ -31,52 +34,53 @@ def _round(v: float | None) -> float | None:
     return None if v is None else round(v, 4)
 
 
-def summarize(questions: list[dict[str, Any]]) -> dict[str, Any]:
+def summarize(questions: list[QuestionRecord]) -> dict[str, Any]:
     """Set-level metrics: the mean of each per-question metric where it applies, the abstention metrics
     (precision, recall, false-abstention rate), ``correct_answerable`` (mean correctness on answerable
     questions) and latency p50/p95 in ms."""
-    keys = list(dict.fromkeys(k for q in questions for k in q["metrics"]))
+    keys = list(dict.fromkeys(k for q in questions for k in q.metrics))
     out: dict[str, Any] = {"n": len(questions)}
     for k in keys:
-        out[k] = _round(m.mean([q["metrics"].get(k) for q in questions]))
+        out[k] = _round(m.mean([q.metric(k) for q in questions]))
     counts = m.AbstentionCounts()
     for q in questions:
-        counts.add(q["unanswerable"], q["abstained"])
+        counts.add(q.unanswerable, q.abstained)
     out["n_answerable"], out["n_unanswerable"] = counts.answerable, counts.unanswerable
-    out["correct_answerable"] = _round(m.mean([q["metrics"]["correct"] for q in questions if not q["unanswerable"]]))
+    out["correct_answerable"] = _round(m.mean([q.metric("correct") for q in questions if not q.unanswerable]))
     out["abstention_precision"] = _round(m.abstention_precision(counts))
     out["abstention_recall"] = _round(m.abstention_recall(counts))
     out["false_abstention_rate"] = _round(m.false_abstention_rate(counts))
-    latencies = [q["latency_ms"] for q in questions]
+    latencies = [q.latency_ms for q in questions]
     out["latency_p50_ms"] = _round(m.percentile(latencies, 50))
     out["latency_p95_ms"] = _round(m.percentile(latencies, 95))
     return out
 
 
-def per_type(questions: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+def per_type(questions: list[QuestionRecord]) -> dict[str, dict[str, Any]]:
     """The summary restricted to each question type."""
-    groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    groups: dict[str, list[QuestionRecord]] = defaultdict(list)
     for q in questions:
-        groups[q["type"]].append(q)
+        groups[q.type].append(q)
     return {t: summarize(qs) for t, qs in sorted(groups.items())}
 
 
-def worst(questions: list[dict[str, Any]], n: int = 10) -> list[dict[str, Any]]:
+def worst(questions: list[QuestionRecord], n: int = 10) -> list[QuestionRecord]:
     """The ``n`` worst questions: incorrect first, then by lowest MRR@10 and citation recall."""
 
-    def key(q: dict[str, Any]) -> tuple[float, float, float]:
-        mt = q["metrics"]
-        return (
-            mt.get("correct") if mt.get("correct") is not None else 1.0,
-            mt.get("mrr@10") if mt.get("mrr@10") is not None else 1.0,
-            mt.get("citation_recall") if mt.get("citation_recall") is not None else 1.0,
-        )
+    def key(q: QuestionRecord) -> tuple[float, ...]:
+        return tuple(1.0 if (v := q.metric(k)) is None else v for k in ("correct", "mrr@10", "citation_recall"))
 
     return sorted(questions, key=key)[:n]
 
 
+def records(report: dict[str, Any]) -> list[QuestionRecord]:
+    """A report's questions as typed records (report.json holds them in JSON form)."""
+    return [QuestionRecord.model_validate(q) for q in report["questions"]]
+
+
 def build_report(result: RunResult) -> dict[str, Any]:
-    """The whole report as one JSON-able dict (what report.json holds)."""
+    """The whole report as one JSON-able dict (what report.json holds; each of its ``questions`` is a
+    :class:`QuestionRecord` in JSON form)."""
     return {
         "set": result.set_name,
         "started": result.started,
@@ -87,7 +91,7 @@ def build_report(result: RunResult) -> dict[str, Any]:
         "notes": result.notes,
         "summary": summarize(result.questions),
         "per_type": per_type(result.questions),
-        "questions": result.questions,
+        "questions": [q.model_dump(mode="json") for q in result.questions],
     }
 
 
@@ -139,16 +143,16 @@ def compare(summary: dict[str, Any], baseline: dict[str, Any]) -> list[Diff]:
     return diffs
 
 
-def flipped(questions: list[dict[str, Any]], baseline: dict[str, Any]) -> list[dict[str, Any]]:
+def flipped(questions: list[QuestionRecord], baseline: dict[str, Any]) -> list[dict[str, Any]]:
     """Questions whose correctness changed since the baseline: ``{id, question, was, now}``."""
     before = baseline.get("questions") or {}
     if isinstance(before, list):  # a full report.json
         before = {q["id"]: q["metrics"].get("correct") for q in before}
     out = []
     for q in questions:
-        was, now = before.get(q["id"]), q["metrics"].get("correct")
+        was, now = before.get(q.id), q.metric("correct")
         if was is not None and now is not None and was != now:
-            out.append({"id": q["id"], "question": q["question"], "was": was, "now": now})
+            out.append({"id": q.id, "question": q.question, "was": was, "now": now})
     return out
 
 
@@ -241,19 +245,10 @@ def to_markdown(
         flip_rows = [[f["id"], f["question"], f["was"], f["now"]] for f in flips or []]
         parts += ["### Flipped questions", _md_table(["id", "question", "was", "now"], flip_rows) if flips else "None."]
     parts.append("## Worst 10 questions")
-    for q in worst(report["questions"]):
-        gold = q["gold"]
-        want = (
-            "abstain"
-            if q["unanswerable"]
-            else gold["choices"][gold["answer_index"]]
-            if gold.get("choices")
-            else "; ".join(gold["all_of"] + [" or ".join(g) for g in gold["any_of"]])
-        )
+    for q in worst(records(report)):
         parts.append(
-            f"- **{q['id']}** ({q['type']}) {q['question']}\n  - gold: {want}\n"
-            f"  - answer: {q['answer'][:500]}\n  - metrics: "
-            + ", ".join(f"{k}={_fmt(v)}" for k, v in q["metrics"].items())
+            f"- **{q.id}** ({q.type}) {q.question}\n  - gold: {q.gold.expected(q.unanswerable)}\n"
+            f"  - answer: {q.answer[:500]}\n  - metrics: " + ", ".join(f"{k}={_fmt(v)}" for k, v in q.metrics.items())
         )
     return "\n\n".join(parts) + "\n"
 
@@ -303,16 +298,25 @@ def _svg_histogram(values: list[float], title: str, bins: int = 20, width: int =
     return "\n".join([*out, "</svg>"])
 
 
+# CommonMark plus tables; raw HTML in the Markdown (an answer quoting a page) is escaped, never rendered.
+_MARKDOWN = MarkdownIt("commonmark", {"html": False}).enable("table")
+_STYLE = (
+    "body{font-family:sans-serif;max-width:1100px;margin:auto}"
+    "table{border-collapse:collapse;margin:0.5em 0}th,td{border:1px solid #ccc;padding:2px 8px}"
+    "td{text-align:right}td:first-child{text-align:left}"
+)
+
+
 def to_html(report: dict[str, Any], markdown: str) -> str:
-    """The Markdown report as preformatted text plus a per-type correctness chart and a latency histogram."""
+    """The Markdown report rendered to HTML (real tables), after a per-type correctness chart and a latency
+    histogram drawn as inline SVG (no scripts: readable offline)."""
     per_type_correct = {t: v.get("correct") for t, v in report["per_type"].items()}
     charts = _svg_bars(per_type_correct, "correct by question type") + _svg_histogram(
-        [q["latency_ms"] for q in report["questions"]], "latency per question"
+        [q.latency_ms for q in records(report)], "latency per question"
     )
     return (
         f"<!doctype html><html><head><meta charset='utf-8'><title>Eval report: {html.escape(report['set'])}"
-        f"</title></head><body style='font-family:sans-serif;max-width:1100px;margin:auto'>{charts}"
-        f"<pre style='white-space:pre-wrap'>{html.escape(markdown)}</pre></body></html>"
+        f"</title><style>{_STYLE}</style></head><body>{charts}\n{_MARKDOWN.render(markdown)}</body></html>"
     )
 
 

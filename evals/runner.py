@@ -18,6 +18,7 @@ from typing import Any
 
 from evals import metrics as m
 from evals.judge import Judge, LexicalEmbeddingJudge
+from evals.records import Gold, QuestionRecord
 from evals.sets import EvalItem, EvalSet
 from ingest.engine import Engine
 from ingest.readers import Failure, RawDocument
@@ -26,7 +27,7 @@ from rag.errors import NotFound
 from rag.settings import Settings
 from rag.text.dates import parse_date
 from rag.text.ids import article_id, canonical_url
-from rag.types import Answer, Article, Filters, Passage
+from rag.types import Answer, Article, Citation, Filters, Passage
 
 log = logging.getLogger(__name__)
 RETRIEVAL_K = 10
@@ -134,7 +135,7 @@ class RunOptions:
 @dataclass
 class RunResult:
     set_name: str
-    questions: list[dict[str, Any]]
+    questions: list[QuestionRecord]
     judge: str
     store: str
     started: str
@@ -212,7 +213,7 @@ class Runner:
             notes=evalset.notes,
         )
 
-    def ask(self, item: EvalItem) -> dict[str, Any]:
+    def ask(self, item: EvalItem) -> QuestionRecord:
         """Ask one question (timed), retrieve for the retrieval metrics, and score everything."""
         filters = Filters(as_of=parse_date(item.as_of, end_of_day=True)) if item.as_of else Filters()
         ctx_articles: dict[str, Article] = {}
@@ -238,28 +239,28 @@ class Runner:
         scores = self.score(item, gold, answer, sources, ranked_articles, ranked_chunks, get_article)
         if self._llm_judges is not None and not answer.abstained:
             scores.update(self._llm_judges.evaluate(item, answer, sources))
-        return {
-            "id": item.id,
-            "type": item.type,
-            "question": item.question,
-            "as_of": item.as_of,
-            "unanswerable": item.unanswerable,
-            "answer": answer.answer,
-            "abstained": answer.abstained,
-            "citations": [c.model_dump(mode="json") for c in answer.citations],
-            "retrieved_article_ids": ranked_articles,
-            "retrieved_chunk_ids": [p.chunk_id for p in ranked_chunks],
-            "gold": {
-                "article_ids": sorted(gold),
-                "titles": item.gold_titles,
-                "all_of": item.all_of,
-                "any_of": item.any_of,
-                "choices": item.choices,
-                "answer_index": item.answer_index,
-            },
-            "latency_ms": round(latency, 2),
-            "metrics": scores,
-        }
+        return QuestionRecord(
+            id=item.id,
+            type=item.type,
+            question=item.question,
+            as_of=item.as_of,
+            unanswerable=item.unanswerable,
+            answer=answer.answer,
+            abstained=answer.abstained,
+            citations=answer.citations,
+            retrieved_article_ids=ranked_articles,
+            retrieved_chunk_ids=[p.chunk_id for p in ranked_chunks],
+            gold=Gold(
+                article_ids=sorted(gold),
+                titles=item.gold_titles,
+                all_of=item.all_of,
+                any_of=item.any_of,
+                choices=item.choices,
+                answer_index=item.answer_index,
+            ),
+            latency_ms=round(latency, 2),
+            metrics=scores,
+        )
 
     def score(
         self,
@@ -273,7 +274,7 @@ class Runner:
     ) -> dict[str, float | None]:
         by_chunk = {p.chunk_id: p.text for p in sources}
 
-        def passage_of(citation) -> str | None:  # type: ignore[no-untyped-def]
+        def passage_of(citation: Citation) -> str | None:
             if citation.chunk_id in by_chunk:
                 return by_chunk[citation.chunk_id]
             got = self.engine.store.get_chunks([citation.chunk_id]) if not self.options.gold_context else []

@@ -205,13 +205,13 @@ def test_jsonl_set_with_its_corpus_as_of_and_gold_urls(tmp_path, embedder, monke
     engine = prepare_engine(Settings(data_dir=tmp_path / "data"), evalset, embedder=embedder)
     result = Runner(engine).run(evalset)
     q = result.questions[0]
-    assert q["metrics"]["hits@1"] == 1.0 and q["metrics"]["mrr@10"] == 1.0
-    assert len(q["retrieved_article_ids"]) == 1  # the later article is invisible as of 2024-02-01
-    assert q["metrics"]["correct"] == 1.0 and q["metrics"]["quotes_verbatim"] == 1.0
+    assert q.metrics["hits@1"] == 1.0 and q.metrics["mrr@10"] == 1.0
+    assert len(q.retrieved_article_ids) == 1  # the later article is invisible as of 2024-02-01
+    assert q.metrics["correct"] == 1.0 and q.metrics["quotes_verbatim"] == 1.0
     # a store built under another id scheme: gold URLs still match the stored articles' URLs
     monkeypatch.setattr("evals.sets.article_id", lambda *a: "id-from-another-scheme")
     again = Runner(engine).run(evalset).questions[0]
-    assert again["metrics"]["hits@1"] == 1.0 and "id-from-another-scheme" in again["gold"]["article_ids"]
+    assert again.metrics["hits@1"] == 1.0 and "id-from-another-scheme" in again.gold.article_ids
 
 
 def test_gold_context_answers_from_the_given_evidence(engine):
@@ -231,9 +231,9 @@ def test_gold_context_answers_from_the_given_evidence(engine):
     )
     result = Runner(engine, options=RunOptions(gold_context=True)).run(EvalSet("ctx", [item]))
     q = result.questions[0]
-    assert q["metrics"]["correct"] == 1.0, q["answer"]
-    assert q["metrics"]["quotes_verbatim"] == 1.0 and q["metrics"]["citations_resolve"] == 1.0
-    assert "hits@1" not in q["metrics"] and q["retrieved_article_ids"] == []
+    assert q.metrics["correct"] == 1.0, q.answer
+    assert q.metrics["quotes_verbatim"] == 1.0 and q.metrics["citations_resolve"] == 1.0
+    assert "hits@1" not in q.metrics and q.retrieved_article_ids == []
     assert build_report(result)["options"]["gold_context"] is True
 
 
@@ -245,5 +245,5 @@ def test_existing_store_is_used_as_is(seeded_engine, embedder):
     assert engine.settings.data_dir == seeded_engine.settings.data_dir
     result = Runner(engine).run(evalset)
     assert not (seeded_engine.settings.data_dir / "evals").exists()
-    answerable = [q for q in result.questions if not q["unanswerable"]]
-    assert answerable and all(q["metrics"]["hits@1"] == 1.0 for q in answerable)
+    answerable = [q for q in result.questions if not q.unanswerable]
+    assert answerable and all(q.metrics["hits@1"] == 1.0 for q in answerable)

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from evals import report as rp
+from evals.records import Gold, QuestionRecord
 from evals.runner import RunResult
 from rag.errors import InputError
 
@@ -19,23 +20,24 @@ def q(
     unanswerable: bool = False,
     latency: float = 100.0,
     qtype: str = "t",
-) -> dict:
-    return {
-        "id": qid,
-        "type": qtype,
-        "question": f"question {qid}?",
-        "unanswerable": unanswerable,
-        "abstained": abstained,
-        "answer": "x [1]",
-        "latency_ms": latency,
-        "gold": {"all_of": ["x"], "any_of": [], "choices": None, "answer_index": None},
-        "metrics": {"correct": correct, "hits@10": 1.0 if correct else 0.0, "citation_precision": None},
-    }
+    answer: str = "x [1]",
+) -> QuestionRecord:
+    return QuestionRecord(
+        id=qid,
+        type=qtype,
+        question=f"question {qid}?",
+        unanswerable=unanswerable,
+        abstained=abstained,
+        answer=answer,
+        latency_ms=latency,
+        gold=Gold() if unanswerable else Gold(all_of=["x"]),
+        metrics={"correct": correct, "hits@10": 1.0 if correct else 0.0, "citation_precision": None},
+    )
 
 
 QUESTIONS = [
     q("a", 1.0),
-    q("b", 0.0, latency=300.0),
+    q("b", 0.0, latency=300.0, answer="<script>alert(1)</script> y [1]"),
     q("c", 1.0, abstained=True, unanswerable=True, qtype="u"),
     q("d", 0.0, abstained=True, latency=200.0),
 ]
@@ -79,7 +81,7 @@ def test_gate_flags_regressions_beyond_tolerance_and_flips():
     assert diffs["false_abstention_rate"].regressed  # lower is better: it went up
     assert not diffs["hits@10"].regressed  # within tolerance
     assert not diffs["latency_p95_ms"].regressed  # latency is not gated without a tolerance
-    flips = rp.flipped(report["questions"], better)
+    flips = rp.flipped(QUESTIONS, better)
     assert [f["id"] for f in flips] == ["b"]
     same = rp.compare(report["summary"], {"summary": report["summary"]})
     assert not any(d.regressed for d in same)
@@ -121,6 +123,15 @@ def test_write_reports(tmp_path: Path):
     md = paths[1].read_text()
     assert "test judge" in md and "## By question type" in md and "## Worst 10 questions" in md
     assert md.index("**b**") < md.index("**a**")  # incorrect questions first
+    assert "- gold: x\n" in md and "- gold: abstain\n" in md
     html = paths[2].read_text()
-    assert html.count("<svg") == 2 and "<script" not in html
+    assert html.count("<svg") == 2 and "<script" not in html and "&lt;script&gt;alert(1)" in html
+    assert "<table>" in html and "<th>metric</th>" in html and "<td>correct</td>" in html
+    assert "<pre" not in html and "## Summary" not in html  # rendered, not shown as Markdown source
     assert baseline["questions"] == {"a": 1.0, "b": 0.0, "c": 1.0, "d": 0.0}
+
+
+def test_question_records_round_trip_through_report_json(tmp_path: Path):
+    paths = rp.write_reports(rp.build_report(run()), tmp_path / "out")
+    body = json.loads(paths[0].read_text())
+    assert [QuestionRecord.model_validate(q) for q in body["questions"]] == QUESTIONS
