@@ -63,7 +63,7 @@ class Settings(BaseSettings):
     unsupported: Literal["flag", "drop"] = Field(
         "flag", description="What to do with LLM sentences whose citations do not support them."
     )
-    # LLM answers (rag/llms.py, rag/answer/llm.py, rag/answer/verify.py)
+    # LLM answers (rag/llm/, rag/answer/llm.py, rag/answer/verify.py)
     llm_api_key: SecretStr | None = Field(
         None, description="API key for `openai-compatible:` servers that need one (else OPENAI_API_KEY, else none)."
     )

@@ -126,5 +126,8 @@ class Filters(BaseModel):
 
 
 class ChatMessage(BaseModel):
+    """One turn of a conversation: what the ways in receive (``/v1/chat``, the OpenAI-style route, Slack
+    threads) and what the LLM client sends, so a history passes from one to the other unconverted."""
+
     role: Literal["system", "user", "assistant"]
     content: str

@@ -1,7 +1,10 @@
-"""Prometheus metrics: request counts and latencies per endpoint, answers (abstained or not), ingested articles.
+"""Prometheus metrics: request counts and latencies per endpoint, answers (abstained or not), ingested articles,
+and the LLM counters.
 
 Each app gets its own registry (several apps in one test process must not share counters). Endpoints are
 labelled by their route template (``/v1/articles/{article_id}``), never the raw path, to bound cardinality.
+The LLM counters (``newsqa_llm_*``, defined in ``rag/llm/metrics.py``) are the exception: they count the
+process's LLM client, so each app's registry registers the same process-wide counters.
 """
 
 from __future__ import annotations
@@ -10,6 +13,8 @@ import time
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from rag.llm.metrics import LLM_METRICS
 
 _BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 
@@ -44,6 +49,8 @@ class Metrics:
         self.ingested = Counter(
             "newsqa_ingested_articles", "Articles posted, by outcome.", ["status"], registry=self.registry
         )
+        for collector in LLM_METRICS.collectors():
+            self.registry.register(collector)
 
     def answered(self, endpoint: str, abstained: bool) -> None:
         self.answers.labels(endpoint, str(abstained).lower()).inc()

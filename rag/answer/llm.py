@@ -28,7 +28,7 @@ from rag.answer.markers import split_sentences
 from rag.answer.support import load_support_test
 from rag.answer.verify import CitationVerifier, VerifiedSentence
 from rag.embedders import Embedder
-from rag.llms import ChatClient, LLMError, Message, count, load_llm
+from rag.llm import LLM_METRICS, ChatClient, LLMError, load_llm
 from rag.settings import Settings
 from rag.text.dates import now_utc
 from rag.text.lexicon import LOWERCASE_OPENERS
@@ -70,7 +70,7 @@ def _attr(value: str | None) -> str:
 
 def build_messages(
     question: str, passages: list[Passage], today: datetime, as_of: datetime, budget_tokens: int, nonce: str
-) -> list[Message]:
+) -> list[ChatMessage]:
     """The grounded prompt: system rules, then the fenced passages and the question.
 
     Passages are added in retrieval order until the prompt budget is spent; the last one is cut short.
@@ -89,7 +89,7 @@ def build_messages(
         )
     system = SYSTEM_PROMPT.format(today=_day(today), as_of=_day(as_of), abstain=ABSTAIN_TEXT, tag=tag)
     user = "Passages:\n\n" + "\n\n".join(blocks) + f"\n\nQuestion: {question}"
-    return [Message("system", system), Message("user", user)]
+    return [ChatMessage(role="system", content=system), ChatMessage(role="user", content=user)]
 
 
 class SentenceBuffer:
@@ -143,12 +143,12 @@ class LLMAnswerer:
         last = next(m.content.strip() for m in reversed(turns) if m.role == "user")
         history = "\n".join(f"{m.role}: {m.content.strip()[:600]}" for m in turns[-7:-1])
         prompt = [
-            Message(
-                "system",
-                "Rewrite the user's last message as one standalone question that can be understood "
+            ChatMessage(
+                role="system",
+                content="Rewrite the user's last message as one standalone question that can be understood "
                 "without the conversation. Keep names, dates and numbers. Reply with the question only.",
             ),
-            Message("user", f"Conversation:\n{history}\n\nLast message: {last}"),
+            ChatMessage(role="user", content=f"Conversation:\n{history}\n\nLast message: {last}"),
         ]
         try:
             reply = self.client.chat(prompt)
@@ -202,7 +202,7 @@ class LLMAnswerer:
         yield AnswerEvent("done", answer=answer)
 
     def _fallback(self, question: str, passages: list[Passage], notice: str) -> Iterator[AnswerEvent]:
-        count("fallbacks")
+        LLM_METRICS.fallbacks.inc()
         log.warning("LLM answer replaced by the extractive answer: %s", notice)
         for event in self.fallback.stream(question, passages):
             if event.kind == "done" and event.answer is not None:

@@ -7,24 +7,28 @@ import time
 from datetime import UTC, datetime
 
 import pytest
+from prometheus_client import REGISTRY
 
 from rag.answer.llm import CURRENT_STATE, build_messages
 from rag.errors import ConfigError
-from rag.llms import (
+from rag.llm import (
     LLMBadResponse,
     LLMRateLimited,
     LLMTimeout,
     LLMUnavailable,
-    Message,
-    llm_metrics,
     load_llm,
     parse_llm,
 )
 from rag.settings import Settings
-from rag.types import Passage
+from rag.types import ChatMessage, Passage
 from tests.rag.llm_server import Cut, Error, FakeLLM, Hang
 
-ASK = [Message("user", "Say hello.")]
+ASK = [ChatMessage(role="user", content="Say hello.")]
+
+
+def requests_counted(outcome: str) -> float:
+    """``newsqa_llm_requests_total{outcome}`` as /metrics would show it (process-wide, so tests read deltas)."""
+    return REGISTRY.get_sample_value("newsqa_llm_requests_total", {"outcome": outcome}) or 0.0
 
 
 def client_settings(llm: FakeLLM, **kw: object) -> Settings:
@@ -81,18 +85,22 @@ def test_providers_build_their_llama_index_classes_without_network() -> None:
 def test_429_then_success_is_retried_with_backoff_honouring_retry_after() -> None:
     with FakeLLM([Error(429, {"Retry-After": "0.3"}), "Hello."]) as llm:
         client = load_llm(client_settings(llm))
-        before = llm_metrics().get("retries", 0)
+        before = requests_counted("retried")
         t0 = time.perf_counter()
         assert client.chat(ASK) == "Hello."
         assert time.perf_counter() - t0 >= 0.3
-        assert len(llm.requests) == 2 and llm_metrics()["retries"] == before + 1
+        assert len(llm.requests) == 2 and requests_counted("retried") == before + 1
 
 
 def test_persistent_500_gives_up_after_the_bounded_retries() -> None:
     with FakeLLM([Error(500)]) as llm:
+        retried, failed = requests_counted("retried"), requests_counted("failed")
+        unavailable = REGISTRY.get_sample_value("newsqa_llm_failures_total", {"kind": "unavailable"}) or 0.0
         with pytest.raises(LLMUnavailable):
             load_llm(client_settings(llm, llm_max_retries=2)).chat(ASK)
         assert len(llm.requests) == 3
+        assert requests_counted("retried") == retried + 2 and requests_counted("failed") == failed + 1
+        assert REGISTRY.get_sample_value("newsqa_llm_failures_total", {"kind": "unavailable"}) == unavailable + 1
 
 
 def test_rate_limit_after_retries_and_client_errors_are_not_retried_forever() -> None:
@@ -120,7 +128,7 @@ def test_stream_passes_tokens_through_and_a_cut_stream_is_an_error() -> None:
         assert len(deltas) > 5 and "".join(deltas) == "Dell wins the order. [1] Wistron benefits. [1]"
         assert llm.requests[0]["stream"] is True and llm.requests[0]["max_tokens"] == Settings().llm_max_tokens
     with FakeLLM([Cut("Dell wins the order. [1] Wistron benefits. [1]")]) as llm:
-        received = []
+        received: list[str] = []
         with pytest.raises(LLMBadResponse, match="cut off"):
             received.extend(load_llm(client_settings(llm)).stream(ASK))
         assert "".join(received) == "Dell wins the order. [1] Wistron benefits. [1]"[:23][: len("".join(received))]
