@@ -1,49 +1,74 @@
 """Optional LLM-judged columns: llama-index's faithfulness, relevancy and correctness evaluators.
 
-Off by default (``newsqa eval --llm-judges``); they need ``NEWSQA_LLM=provider:model``. The LLM is built with
-llama-index's own integrations: ``ollama:``, ``openai-compatible:`` (``NEWSQA_LLM_BASE_URL``), ``openai:``,
-``anthropic:``. Scores: faithfulness and relevancy 1.0/0.0 (passing), correctness the evaluator's 1-5 score
-scaled to [0, 1].
+Off by default (``newsqa eval --llm-judges``); they need ``NEWSQA_LLM=provider:model``. The judges' LLM is the
+product's (``rag.llm.load_llm``): the same providers (``huggingface:`` included), the same keys read from the
+settings, timeout and token budget, and the same retry policy and failure counters, because every call of the
+evaluators goes through :class:`PolicyLLM` to the product's :class:`ChatClient`. A second provider factory
+here used to drift (other key names, the SDKs' own retry loops). Scores: faithfulness and relevancy 1.0/0.0
+(passing), correctness the evaluator's 1-5 score scaled to [0, 1].
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
+
+from llama_index.core.base.llms.types import (
+    ChatMessage as LlamaMessage,
+)
+from llama_index.core.base.llms.types import (
+    ChatResponse,
+    CompletionResponse,
+    CompletionResponseGen,
+    LLMMetadata,
+    MessageRole,
+)
+from llama_index.core.llms import CustomLLM
+from pydantic import PrivateAttr
 
 from evals.sets import EvalItem
 from rag.errors import ConfigError
+from rag.llm import ChatClient, load_llm
 from rag.settings import Settings
-from rag.types import Answer, Passage
+from rag.types import Answer, ChatMessage, Passage
 
 
-def build_llm(settings: Settings) -> Any:
-    """A llama-index LLM for ``settings.llm`` (``provider:model``)."""
-    provider, _, model = settings.llm.partition(":")
-    if settings.llm == "extractive" or not model:
+class PolicyLLM(CustomLLM):
+    """A llama-index LLM that sends every call through the product's :class:`ChatClient` (retries, timeouts,
+    failure classification, counters); the evaluators see the wrapped provider's metadata."""
+
+    _client: ChatClient = PrivateAttr()
+
+    def __init__(self, client: ChatClient, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._client = client
+
+    @property
+    def metadata(self) -> LLMMetadata:
+        meta: LLMMetadata = self._client.llm.metadata
+        return meta.model_copy(update={"is_chat_model": True})
+
+    def chat(self, messages: Sequence[LlamaMessage], **kwargs: Any) -> ChatResponse:
+        turns = [ChatMessage(role=_role(m.role), content=m.content or "") for m in messages]
+        return ChatResponse(message=LlamaMessage(role=MessageRole.ASSISTANT, content=self._client.chat(turns)))
+
+    def complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
+        return CompletionResponse(text=self._client.chat([ChatMessage(role="user", content=prompt)]))
+
+    def stream_complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponseGen:
+        yield self.complete(prompt)  # the evaluators never stream; one chunk keeps the interface honest
+
+
+def _role(role: MessageRole | str) -> Any:
+    value = role.value if isinstance(role, MessageRole) else str(role)
+    return value if value in ("system", "user", "assistant") else "user"
+
+
+def judge_llm(settings: Settings) -> PolicyLLM:
+    """The product's LLM for ``settings.llm``, as a llama-index LLM for the evaluators."""
+    if settings.llm == "extractive":
         raise ConfigError("--llm-judges needs an LLM: set NEWSQA_LLM=provider:model (e.g. ollama:llama3.1)")
-    timeout = settings.llm_timeout_s
-    key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
-    if provider == "ollama":
-        from llama_index.llms.ollama import Ollama
-
-        return Ollama(model=model, base_url=settings.llm_base_url or "http://127.0.0.1:11434", request_timeout=timeout)
-    if provider == "openai-compatible":
-        from llama_index.llms.openai_like import OpenAILike
-
-        if not settings.llm_base_url:
-            raise ConfigError("openai-compatible LLMs need NEWSQA_LLM_BASE_URL")
-        return OpenAILike(
-            model=model, api_base=settings.llm_base_url, api_key=key or "none", is_chat_model=True, timeout=timeout
-        )
-    if provider == "openai":
-        from llama_index.llms.openai import OpenAI
-
-        return OpenAI(model=model, api_key=key, timeout=timeout)
-    if provider == "anthropic":
-        from llama_index.llms.anthropic import Anthropic
-
-        return Anthropic(model=model, api_key=key, timeout=timeout)
-    raise ConfigError(f"unknown LLM provider {provider!r} in NEWSQA_LLM (ollama, openai-compatible, openai, anthropic)")
+    return PolicyLLM(load_llm(settings))
 
 
 def reference_answer(item: EvalItem) -> str | None:
@@ -65,7 +90,7 @@ class LlamaIndexJudges:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> LlamaIndexJudges:
-        return cls(build_llm(settings))
+        return cls(judge_llm(settings))
 
     def evaluate(self, item: EvalItem, answer: Answer, passages: list[Passage]) -> dict[str, float | None]:
         """``llm_faithfulness``, ``llm_relevancy`` (1.0 passing / 0.0), ``llm_correctness`` (score/5)."""
