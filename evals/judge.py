@@ -2,11 +2,17 @@
 
 ALCE uses an NLI model (TRUE-T5). Without an LLM or NLI model configured, newsqa uses a documented
 lexical + embedding test (``LexicalEmbeddingJudge``). Reports name the judge used (``Judge.name``).
+
+This judge stays separate from the product's support test (``rag.answer.support.LexicalEmbeddingSupport``),
+although both weigh word overlap, numbers and embeddings: the metrics grade the sentences that test let
+through, and a judge must not grade its own homework (a blind spot shared by both would pass twice and never
+show in a metric). Its rule is deliberately different (three all-of thresholds rather than one blended
+score; no name or negation checks). Only the number pattern (``rag.text.normalize.NUMBER``) is shared: what
+counts as a written number is a fact about text, not a judgement.
 """
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 from itertools import pairwise
 from typing import Protocol
@@ -14,11 +20,9 @@ from typing import Protocol
 import numpy as np
 
 from rag.embedders import Embedder
-from rag.text.normalize import normalize_text
+from rag.text.normalize import NUMBER, normalize_text
 from rag.text.sentences import sentence_spans
 from rag.text.tokens import tokenize
-
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 
 
 class Judge(Protocol):
@@ -67,8 +71,8 @@ class LexicalEmbeddingJudge:
         tokens = set(_tokens(statement))
         if tokens and len(tokens & set(_tokens(passage))) / len(tokens) < self.min_token_recall:
             return False
-        passage_numbers = set(_NUMBER.findall(passage))
-        if any(n not in passage_numbers for n in _NUMBER.findall(statement)):
+        passage_numbers = set(NUMBER.findall(passage))
+        if any(n not in passage_numbers for n in NUMBER.findall(statement)):
             return False
         windows = _windows(passage)
         vectors = self.embedder.embed([statement, *windows])

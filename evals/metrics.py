@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rag.answer.markers import split_markers, split_sentences
 from rag.text.normalize import normalize_text
 from rag.types import Answer, Article, Citation
 
@@ -207,19 +208,15 @@ SupportFn = Callable[[str, str], bool]  # (passage text, statement) -> supported
 
 def statements(answer: str) -> list[tuple[str, list[int]]]:
     """The answer's sentences, each with the citation numbers attached to it (markers right after a sentence's
-    final punctuation belong to that sentence, as the answerers write them)."""
-    from rag.text.sentences import sentence_spans
+    final punctuation belong to that sentence, as the answerers write them).
 
+    Parsed with the product's own parser (``rag.answer.markers``), so the metric reads an answer exactly
+    as the citation verifier does: the same sentence boundaries, the same ``[1][2]`` / ``[1, 2]`` markers."""
     out: list[tuple[str, list[int]]] = []
-    for s, e in sentence_spans(answer):
-        piece = answer[s:e]
-        lead = re.match(r"^(\s*\[\d+\])+", piece)
-        if lead and out:  # Punkt may start the next sentence with the previous one's markers
-            out[-1][1].extend(int(n) for n in MARKER.findall(lead.group()))
-            piece = piece[lead.end() :]
-        text = re.sub(r"\s+([.,;:!?])", r"\1", " ".join(MARKER.sub(" ", piece).split()))
-        if text:
-            out.append((text, [int(n) for n in MARKER.findall(piece)]))
+    for sentence in split_sentences(answer):
+        claim, numbers = split_markers(sentence)
+        if claim:
+            out.append((" ".join(claim.split()), numbers))
     return out
 
 

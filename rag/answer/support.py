@@ -27,6 +27,7 @@ from rag.embedders import Embedder
 from rag.errors import ConfigError
 from rag.settings import Settings
 from rag.text.lexicon import SENTENCE_OPENERS
+from rag.text.normalize import NUMBER
 from rag.text.sentences import sentence_spans
 from rag.text.tokens import tokenize
 from rag.types import Passage
@@ -35,7 +36,6 @@ MISSING_FACTOR = 0.5  # per number or name of the sentence absent from the passa
 # Verb negations only ("no", "without" are too often incidental): a sentence that negates what its best
 # matching passage sentence states (or the reverse) contradicts it, however similar the words.
 NEGATION = re.compile(r"\b(not|never|no longer|cannot)\b|n[’']t\b", re.IGNORECASE)
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 # Capitalised words: proper names and acronyms, once the sentence openers are set aside.
 _CAPITALISED = re.compile(r"\b[A-Z][\w’'&.-]*[\w]|\b[A-Z]\b")
 # Text in an article that talks to the model rather than reporting news. It is never evidence: a claim cannot
@@ -65,7 +65,7 @@ class SupportTest(Protocol):
 
 
 def _numbers(text: str) -> set[str]:
-    return {n.replace(",", "").rstrip(".") for n in _NUMBER.findall(text)}
+    return {n.replace(",", "").rstrip(".") for n in NUMBER.findall(text)}
 
 
 def _entities(text: str) -> set[str]:

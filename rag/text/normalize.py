@@ -12,6 +12,9 @@ import unicodedata
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
 _WORD = re.compile(r"[A-Za-z\u00c0-\u024f0-9][\w'’.-]*")
+# A number as written in news text ("6", "1.725", "6,000"): the product's support test and the eval's judge
+# both check that a sentence's numbers occur in its passage, and must agree on what a number is.
+NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 
 # Phrases that mark a line as a call to action or navigation when the line is short.
 _CTA = re.compile(

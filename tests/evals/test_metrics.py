@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from evals import metrics as m
+from rag.answer.markers import with_markers
 from rag.types import Answer, Article, Citation
 
 TEXT = "Dell benefits from the decision. Wistron makes motherboards for Dell. The stock fell 35% in one day."
@@ -136,6 +137,15 @@ def test_statements_attach_trailing_markers():
         ("Wistron makes motherboards.", [2, 3]),
         ("Unsupported claim.", []),
     ]
+
+
+def test_statements_read_markers_the_way_the_product_writes_and_parses_them():
+    written = " ".join(
+        with_markers(claim, numbers) for claim, numbers in [("Dell gains.", [1, 2]), ("Wistron too.", [3])]
+    )
+    assert m.statements(written) == [("Dell gains.", [1, 2]), ("Wistron too.", [3])]
+    # an LLM's own spellings, as the citation verifier reads them: a list marker and a marker before the stop
+    assert m.statements("Dell gains [1, 2]. Wistron too [3].") == [("Dell gains.", [1, 2]), ("Wistron too.", [3])]
 
 
 def substring_judge(passage: str, statement: str) -> bool:
