@@ -1,4 +1,9 @@
-"""Shared fixtures: the real embedding model (loaded once), real Chroma stores in temp dirs."""
+"""Shared fixtures: the real embedding model (loaded once), real Chroma stores in temp dirs; the slow tier.
+
+``make check`` runs ``-m "not slow"``. Whole real-process files carry ``pytestmark = pytest.mark.slow``;
+tests that take a fixture serving on a TCP port (the fake Slack and the bot's uvicorn thread, the page
+server) are marked here, so a new test using one is tiered without anyone remembering to.
+"""
 
 from __future__ import annotations
 
@@ -53,6 +58,16 @@ def seeded_engine(_seeded_dir: Path, tmp_path: Path, embedder: Embedder) -> Engi
     data_dir = tmp_path / "data"
     shutil.copytree(_seeded_dir, data_dir)
     return Engine(Settings(data_dir=data_dir), embedder=embedder)
+
+
+# Fixtures that start a server thread on a 127.0.0.1 port: a test that takes one is in the slow tier.
+SERVER_FIXTURES = frozenset({"fake_slack", "bot_server", "site"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if SERVER_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
 
 
 def cli_env(data_dir: Path, **extra: str) -> dict[str, str]:
