@@ -49,6 +49,7 @@ def sample_run(tmp_path_factory, patched_model):
     return data, out, rc
 
 
+@pytest.mark.slow  # the sample gate: 32 questions through the real engine (~60 s)
 def test_sample_set_meets_the_committed_baseline(sample_run):
     _, out, rc = sample_run
     assert rc == 0, (out / "report.md").read_text()[:3000]
@@ -65,6 +66,7 @@ def test_sample_set_meets_the_committed_baseline(sample_run):
     assert (out / "report.md").exists() and "<svg" in (out / "report.html").read_text()
 
 
+@pytest.mark.slow  # a second sample-gate run
 def test_second_run_reuses_the_store_and_the_gate_fails_on_a_worse_baseline(sample_run, tmp_path, capsys):
     data, _, _ = sample_run
     settings = Settings(data_dir=data)

@@ -21,6 +21,7 @@ def judge_reply(request: dict[str, Any]) -> str:
     return "4.0\nThe answer matches the reference." if "reference answer" in prompt else "YES"
 
 
+@pytest.mark.slow  # a fake LLM server on a 127.0.0.1 port
 def test_llm_judges_score_an_answer(tmp_path):
     item = EvalItem(id="x", question="Which company did xAI shift its orders to?", all_of=["Dell"])
     passage = Passage(
@@ -49,6 +50,7 @@ def test_llm_judges_use_the_products_provider_keys_and_settings(tmp_path):
     assert type(inner).__name__ == "OpenAI" and inner.max_retries == 0 and inner.max_tokens == 99
 
 
+@pytest.mark.slow  # a fake LLM server on a 127.0.0.1 port
 def test_llm_judges_retry_a_rate_limit_with_the_products_policy(tmp_path):
     item = EvalItem(id="x", question="Which company did xAI shift its orders to?", all_of=["Dell"])
     passage = Passage(

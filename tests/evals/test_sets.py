@@ -137,6 +137,7 @@ def test_eval_item_keeps_unknown_keys():
     assert item.model_extra == {"related_id": "r1"}
 
 
+@pytest.mark.slow  # embeds and checks every RealTime QA unanswerable question (~55 s)
 @needs_shared
 def test_realtimeqa_unanswerable_checks_still_hold():
     """Each unanswerable question records the keyword search that showed the corpus lacks its answer: a

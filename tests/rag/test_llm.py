@@ -72,6 +72,7 @@ def test_missing_key_or_url_says_what_to_set(settings: Settings, variable: str) 
     assert "\n" not in str(info.value)
 
 
+@pytest.mark.slow  # imports four llama-index provider packages (~40 s on a loaded machine)
 def test_providers_build_their_llama_index_classes_without_network() -> None:
     openai = load_llm(Settings(llm="openai:gpt-4o-mini", openai_api_key="sk-test", llm_max_tokens=99))
     assert type(openai.llm).__name__ == "OpenAI" and openai.llm.max_tokens == 99 and openai.llm.max_retries == 0
@@ -82,6 +83,7 @@ def test_providers_build_their_llama_index_classes_without_network() -> None:
 
 
 # ---- retries, timeouts, broken streams against a real server ---------------------------------------------------
+@pytest.mark.slow  # a fake LLM server on a 127.0.0.1 port
 def test_429_then_success_is_retried_with_backoff_honouring_retry_after() -> None:
     with FakeLLM([Error(429, {"Retry-After": "0.3"}), "Hello."]) as llm:
         client = load_llm(client_settings(llm))
@@ -92,6 +94,7 @@ def test_429_then_success_is_retried_with_backoff_honouring_retry_after() -> Non
         assert len(llm.requests) == 2 and requests_counted("retried") == before + 1
 
 
+@pytest.mark.slow  # a fake LLM server on a 127.0.0.1 port
 def test_persistent_500_gives_up_after_the_bounded_retries() -> None:
     with FakeLLM([Error(500)]) as llm:
         retried, failed = requests_counted("retried"), requests_counted("failed")
@@ -103,6 +106,7 @@ def test_persistent_500_gives_up_after_the_bounded_retries() -> None:
         assert REGISTRY.get_sample_value("newsqa_llm_failures_total", {"kind": "unavailable"}) == unavailable + 1
 
 
+@pytest.mark.slow  # a fake LLM server on a 127.0.0.1 port
 def test_rate_limit_after_retries_and_client_errors_are_not_retried_forever() -> None:
     with FakeLLM([Error(429)]) as llm:
         with pytest.raises(LLMRateLimited):
@@ -114,6 +118,7 @@ def test_rate_limit_after_retries_and_client_errors_are_not_retried_forever() ->
         assert len(llm.requests) == 1  # a bad request will not get better by asking again
 
 
+@pytest.mark.slow  # a fake LLM server on a 127.0.0.1 port
 def test_hang_past_the_timeout_is_a_timeout() -> None:
     with FakeLLM([Hang(5)]) as llm:
         t0 = time.perf_counter()
@@ -122,6 +127,7 @@ def test_hang_past_the_timeout_is_a_timeout() -> None:
         assert time.perf_counter() - t0 < 4  # two attempts of 0.5 s plus backoff, not the server's 5 s
 
 
+@pytest.mark.slow  # a fake LLM server on a 127.0.0.1 port
 def test_stream_passes_tokens_through_and_a_cut_stream_is_an_error() -> None:
     with FakeLLM(["Dell wins the order. [1] Wistron benefits. [1]"], chunk_chars=5) as llm:
         deltas = list(load_llm(client_settings(llm)).stream(ASK))
