@@ -97,7 +97,10 @@ async def _validation(request: Request, exc: RequestValidationError) -> JSONResp
 async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
     detail = str(exc.detail)
     if exc.status_code == 400 and detail == "There was an error parsing the body":
-        detail = "could not read the request body: it must be UTF-8 encoded JSON"
+        if isinstance(exc.__cause__, RecursionError):
+            detail = "the JSON body is nested too deeply to read"
+        else:
+            detail = "could not read the request body: it must be UTF-8 encoded JSON"
     elif exc.status_code == 413:
         detail = f"request body too large: {detail}" if "large" not in detail.lower() else detail
     elif exc.status_code == 404 and detail == "Not Found":

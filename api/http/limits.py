@@ -1,4 +1,4 @@
-"""The request size limit (NEWSQA_MAX_BODY_BYTES), answered with the API's JSON error (413).
+"""Request limits: the body size (NEWSQA_MAX_BODY_BYTES, a JSON 413) and the length of every chat turn.
 
 A declared ``Content-Length`` over the limit is refused before any byte is read; a body without one
 (chunked) is counted as it arrives and refused as soon as it passes the limit.
@@ -6,10 +6,31 @@ A declared ``Content-Length`` over the limit is refused before any byte is read;
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.http.errors import error_response
+from rag.errors import InputError
+from rag.types import ChatMessage
+
+ASSISTANT_TURN_FACTOR = 10
+"""An earlier assistant turn may be this many times NEWSQA_MAX_QUESTION_CHARS: a client sends back newsqa's
+own answers, source list and quotes included (a 5-source answer is about 3,000 characters)."""
+
+
+def check_turns(messages: Sequence[ChatMessage], limit: int) -> None:
+    """Earlier turns are bounded too, not only the question: a user or system turn by ``limit``
+    (NEWSQA_MAX_QUESTION_CHARS), an assistant turn by ``ASSISTANT_TURN_FACTOR * limit``. Without this, a
+    99,000-character earlier turn became a 98,000-character condensed question (4 s of CPU per request)."""
+    for i, m in enumerate(messages):
+        most = limit * ASSISTANT_TURN_FACTOR if m.role == "assistant" else limit
+        if len(m.content) > most:
+            raise InputError(
+                f"message {i} ({m.role}) is too long ({len(m.content):,} characters; the limit is {most:,}, "
+                "from NEWSQA_MAX_QUESTION_CHARS)"
+            )
 
 
 class BodySizeLimit:

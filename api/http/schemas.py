@@ -7,7 +7,7 @@ the OpenAI-compatible request, which must accept whatever extra parameters OpenA
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -23,13 +23,37 @@ QUESTION = "Who benefits if Supermicro loses xAI?"
 
 
 def _date(value: Any, end_of_day: bool) -> datetime | None:
-    """Dates as the CLI reads them (bare ``YYYY-MM-DD`` until/as_of mean the end of that day)."""
+    """ISO 8601 dates and times only (bare ``YYYY-MM-DD`` until/as_of mean the end of that day)."""
     try:
-        return parse_date(value, end_of_day=end_of_day)
+        return parse_date(value, end_of_day=end_of_day, strict=True)
     except InputError as exc:
         raise ValueError(str(exc)) from exc
-    except TypeError as exc:
-        raise ValueError(f"not a date: {value!r} (use YYYY-MM-DD or an ISO 8601 time)") from exc
+
+
+def valid_unicode(data: Any, path: str = "") -> Any:
+    """``data`` unchanged if every string in it can be encoded; a lone surrogate (``"\\ud800"`` in JSON, which
+    Python's JSON reader accepts) is refused here instead of failing in the tokenizer as a 500."""
+    if isinstance(data, str):
+        try:
+            data.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            where = f"{path}: " if path else ""
+            raise ValueError(
+                f"{where}lone surrogate {data[exc.start]!r} at character {exc.start}; send valid Unicode"
+            ) from None
+    elif isinstance(data, dict):
+        for key, item in data.items():
+            valid_unicode(key, path)
+            valid_unicode(item, f"{path}.{key}" if path else str(key))
+    elif isinstance(data, list):
+        for i, item in enumerate(data):
+            valid_unicode(item, f"{path}.{i}" if path else str(i))
+    return data
+
+
+# Strict types where JSON has the right one: "5" or true is not a number, "yes" is not a boolean.
+StrictCount = Annotated[int, Field(strict=True, ge=1, le=100)]
+StrictFlag = Annotated[bool, Field(strict=True)]
 
 
 class FiltersIn(Filters):
@@ -59,10 +83,15 @@ class FiltersIn(Filters):
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+    @model_validator(mode="before")
+    @classmethod
+    def _unicode(cls, data: Any) -> Any:
+        return valid_unicode(data)
+
 
 class AskRequest(_Strict):
     question: str = Field(min_length=1, max_length=MAX_TEXT_FIELD, examples=[QUESTION])
-    top_k: int | None = Field(None, ge=1, le=100, description="Passages to read (default NEWSQA_TOP_K).")
+    top_k: StrictCount | None = Field(None, description="Passages to read (default NEWSQA_TOP_K).")
     filters: FiltersIn | None = None
 
     model_config = ConfigDict(
@@ -73,9 +102,9 @@ class AskRequest(_Strict):
 
 class SearchRequest(_Strict):
     query: str = Field(min_length=1, max_length=MAX_TEXT_FIELD, examples=["Supermicro xAI"])
-    k: int | None = Field(None, ge=1, le=100, description="Number of results (default NEWSQA_TOP_K).")
+    k: StrictCount | None = Field(None, description="Number of results (default NEWSQA_TOP_K).")
     filters: FiltersIn | None = None
-    group_by_article: bool = Field(False, description="Rank articles, each represented by its best passage.")
+    group_by_article: StrictFlag = Field(False, description="Rank articles, each represented by its best passage.")
 
     model_config = ConfigDict(
         extra="forbid",
@@ -92,9 +121,9 @@ class ChatRequest(_Strict):
     messages: list[ChatMessage] = Field(
         min_length=1, max_length=MAX_MESSAGES, description="The conversation so far; the last turn is the user's."
     )
-    stream: bool = Field(False, description="Answer as Server-Sent Events: `sources`, `delta`..., `done`.")
+    stream: StrictFlag = Field(False, description="Answer as Server-Sent Events: `sources`, `delta`..., `done`.")
     filters: FiltersIn | None = None
-    top_k: int | None = Field(None, ge=1, le=100)
+    top_k: StrictCount | None = None
 
     model_config = ConfigDict(
         extra="forbid",
@@ -148,6 +177,11 @@ class ChatCompletionRequest(BaseModel):
     model: str = Field("newsqa", examples=["newsqa"])
     messages: list[OpenAIMessage] = Field(min_length=1, max_length=MAX_MESSAGES)
     stream: bool = False
+
+    @model_validator(mode="before")
+    @classmethod
+    def _unicode(cls, data: Any) -> Any:
+        return valid_unicode(data)
 
     @field_validator("messages")
     @classmethod

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -11,11 +12,13 @@ from sse_starlette import EventSourceResponse
 
 from api.http.deps import EngineDep, Runtime, RuntimeDep
 from api.http.errors import status_of
+from api.http.limits import check_turns
 from api.http.schemas import ERROR_RESPONSES, AskRequest, ChatRequest, SearchRequest, SearchResponse
 from rag.answer import AnswerEvent
 from rag.errors import NewsqaError
 from rag.types import Answer
 
+log = logging.getLogger("newsqa.http")
 router = APIRouter(prefix="/v1", tags=["answers"], responses=ERROR_RESPONSES)
 
 _SSE_DOC = """Without `stream`: the `Answer` JSON. With `"stream": true`: `text/event-stream` with, in order,
@@ -53,6 +56,7 @@ async def search(body: SearchRequest, engine: EngineDep, runtime: RuntimeDep) ->
 )
 async def chat(body: ChatRequest, engine: EngineDep, runtime: RuntimeDep) -> Any:
     runtime.check_question(body.messages[-1].content)
+    check_turns(body.messages, runtime.settings.max_question_chars)
     # Condense first, before any byte is sent: an unanswerable history is still a clean 4xx.
     question = await runtime.run(engine.condense, body.messages)
     if not body.stream:
@@ -73,13 +77,22 @@ def _event(event: AnswerEvent, question: str) -> dict[str, str]:
     return {"event": event.kind, "data": json.dumps(data, ensure_ascii=False)}
 
 
+def stream_error(exc: Exception) -> dict[str, str]:
+    """``{"type", "message"}`` for an error after the headers are sent: a newsqa error says what went wrong,
+    anything else is logged with its traceback and reported as an internal error (as a 500 would be)."""
+    if isinstance(exc, NewsqaError):
+        return {"type": "timeout" if status_of(exc) == 504 else "error", "message": str(exc)}
+    log.exception("unexpected error in a stream")
+    return {"type": "error", "message": f"internal error ({type(exc).__name__}); the server log has details"}
+
+
 async def _sse(runtime: Runtime, question: str, events: AsyncIterator[AnswerEvent]) -> AsyncIterator[dict[str, str]]:
-    """The engine's events as SSE; an error mid-stream becomes an ``error`` event (headers are already sent)."""
+    """The engine's events as SSE; ANY error mid-stream becomes an ``error`` event (headers are already sent),
+    never a cut connection."""
     try:
         async for event in events:
             if event.kind == "done" and event.answer is not None:
                 runtime.metrics.answered("/v1/chat", event.answer.abstained)
             yield _event(event, question)
-    except NewsqaError as exc:
-        kind = "timeout" if status_of(exc) == 504 else "error"
-        yield {"event": "error", "data": json.dumps({"error": {"type": kind, "message": str(exc)}})}
+    except Exception as exc:
+        yield {"event": "error", "data": json.dumps({"error": stream_error(exc)})}

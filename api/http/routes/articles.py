@@ -76,8 +76,8 @@ async def list_articles(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> ArticlePage:
     where = build_where(
-        since=parse_date(since),
-        until=parse_date(until, end_of_day=True),
+        since=parse_date(since, strict=True),
+        until=parse_date(until, end_of_day=True, strict=True),
         sources=[s for s in source or [] if s.strip()],
     )
     rows = await runtime.run(engine.store.list_articles, where)

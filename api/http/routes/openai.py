@@ -18,7 +18,8 @@ from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 
 from api.http.deps import EngineDep, Runtime, RuntimeDep
-from api.http.errors import status_of
+from api.http.limits import check_turns
+from api.http.routes.answers import stream_error
 from api.http.schemas import (
     ERROR_RESPONSES,
     ChatCompletion,
@@ -30,7 +31,7 @@ from api.http.schemas import (
     Usage,
 )
 from rag.answer import AnswerEvent
-from rag.errors import NewsqaError, NotFound
+from rag.errors import NotFound
 from rag.types import Answer, Citation
 
 MODEL = "newsqa"
@@ -83,6 +84,7 @@ async def chat_completions(body: ChatCompletionRequest, engine: EngineDep, runti
     _check_model(body.model)
     messages = body.chat_messages()
     runtime.check_question(messages[-1].content)
+    check_turns(messages, runtime.settings.max_question_chars)
     question = await runtime.run(engine.condense, messages)
     prompt_tokens = sum(_tokens(m.content) for m in messages)
     completion_id = f"chatcmpl-{uuid.uuid4().hex[:24]}"
@@ -145,8 +147,10 @@ async def _chunks(runtime: Runtime, completion_id: str, events: AsyncIterator[An
                     abstained=answer.abstained,
                     citations=[c.model_dump(mode="json") for c in answer.citations],
                 )
-    except NewsqaError as exc:
+    except Exception as exc:
         # Headers are sent: report in OpenAI's in-stream error shape, which the official client raises.
-        kind = "timeout" if status_of(exc) == 504 else "server_error"
-        yield f"data: {json.dumps({'error': {'type': kind, 'message': str(exc)}})}\n\n"
+        error = stream_error(exc)
+        if error["type"] == "error":
+            error["type"] = "server_error"
+        yield f"data: {json.dumps({'error': error})}\n\n"
     yield "data: [DONE]\n\n"

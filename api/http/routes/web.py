@@ -17,6 +17,6 @@ def page() -> str:
     return files("api.web").joinpath("index.html").read_text(encoding="utf-8")
 
 
-@router.get("/", response_class=HTMLResponse)
+@router.api_route("/", methods=["GET", "HEAD"], response_class=HTMLResponse)  # HEAD: uptime checks
 async def index() -> HTMLResponse:
     return HTMLResponse(page(), headers={"Cache-Control": "no-cache"})

@@ -69,6 +69,70 @@ CASES = [
     ),
     ("article without text or url", "/v1/articles", {"json": {"title": "t"}}, 422, ["`text`", "`url`"]),
     ("article too short", "/v1/articles", {"json": {"text": "tiny"}}, 422, ["too short"]),
+    # Probe M1: a date that is not a string was a 500 (AttributeError), on every route that takes dates.
+    ("int as_of", "/v1/ask", {"json": {"question": "q", "filters": {"as_of": 1656633600}}}, 422, ["not a date"]),
+    ("list since", "/v1/search", {"json": {"query": "q", "filters": {"since": [2022]}}}, 422, ["expected a string"]),
+    ("bool until", "/v1/chat", {"json": {"messages": [USER], "filters": {"until": True}}}, 422, ["not a date"]),
+    ("int published", "/v1/articles", {"json": {"text": "x " * 100, "published": 12345}}, 422, ["body.published"]),
+    # Probe M2: a time-zone offset beyond ±24 h was a 500 (ValueError).
+    (
+        "offset +25:00",
+        "/v1/ask",
+        {"json": {"question": "q", "filters": {"since": "2022-06-01T00:00:00+25:00"}}},
+        422,
+        ["within ±24 h"],
+    ),
+    # Probe L5: lenient parses are refused (dateutil read "1-1-1" as 2001-01-01); numbers and flags are typed.
+    ("since 1-1-1", "/v1/ask", {"json": {"question": "q", "filters": {"since": "1-1-1"}}}, 422, ["not a date"]),
+    ("negative year", "/v1/ask", {"json": {"question": "q", "filters": {"since": "-2022-01-01"}}}, 422, ["not a date"]),
+    ("date with NUL", "/v1/ask", {"json": {"question": "q", "filters": {"until": "2022-06-01\u0000"}}}, 422, ["date"]),
+    ("top_k as string", "/v1/ask", {"json": {"question": "q", "top_k": "5"}}, 422, ["body.top_k", "integer"]),
+    ("top_k as bool", "/v1/ask", {"json": {"question": "q", "top_k": True}}, 422, ["body.top_k"]),
+    ("k as string", "/v1/search", {"json": {"query": "q", "k": "3"}}, 422, ["body.k"]),
+    ("stream as string", "/v1/chat", {"json": {"messages": [USER], "stream": "yes"}}, 422, ["body.stream"]),
+    # Probe M3: a lone surrogate in a chat message was a 500 (TypeError from the tokenizer).
+    (
+        "lone surrogate in chat",
+        "/v1/chat",
+        {"content": b'{"messages": [{"role": "user", "content": "x\\ud800"}]}', "headers": JSON},
+        422,
+        ["lone surrogate", "messages.0.content"],
+    ),
+    (
+        "lone surrogate in a stream",
+        "/v1/chat",
+        {"content": b'{"stream": true, "messages": [{"role": "user", "content": "x\\ud800"}]}', "headers": JSON},
+        422,
+        ["lone surrogate"],
+    ),
+    (
+        "openai: lone surrogate",
+        "/v1/chat/completions",
+        {"content": b'{"model": "newsqa", "messages": [{"role": "user", "content": "x\\ud800"}]}', "headers": JSON},
+        422,
+        ["lone surrogate"],
+    ),
+    # Probe L2: earlier turns are bounded too (a 99,000-character turn cost 4 s of CPU).
+    (
+        "long earlier turn",
+        "/v1/chat",
+        {
+            "json": {
+                "messages": [{"role": "user", "content": "y " * 49_500}, {"role": "assistant", "content": "y"}, USER]
+            }
+        },  # noqa: E501
+        422,
+        ["message 0 (user) is too long", "99,000"],
+    ),
+    (
+        "openai: long earlier assistant turn",
+        "/v1/chat/completions",
+        {"json": {"model": "newsqa", "messages": [{"role": "assistant", "content": "y" * 30_000}, USER]}},
+        422,
+        ["message 0 (assistant) is too long", "20,000"],
+    ),
+    # Probe L4: deep nesting said "must be UTF-8 encoded JSON".
+    ("deeply nested JSON", "/v1/ask", {"content": b"[" * 100_000 + b"]" * 100_000, "headers": JSON}, 400, ["nested"]),
     (
         "article bad date",
         "/v1/articles",
@@ -95,6 +159,10 @@ def test_get_errors(client: TestClient) -> None:
     assert missing.status_code == 404 and "does-not-exist" in missing.json()["error"]["message"]
     assert client.delete("/v1/articles/does-not-exist").status_code == 404
     assert client.get("/v1/articles", params={"since": "not a date"}).status_code == 422
+    # Probe M2 and L5 on the query string: a 500 (ValueError) and a lenient guess before.
+    far = client.get("/v1/articles", params={"since": "2022-01-01T00:00:00+30:00"})
+    assert far.status_code == 422 and "within ±24 h" in far.json()["error"]["message"]
+    assert client.get("/v1/articles", params={"until": "1-1-1"}).status_code == 422
     assert client.get("/v1/articles", params={"limit": 0}).status_code == 422
     assert client.get("/v1/nowhere").status_code == 404
     wrong = client.get("/v1/ask")
