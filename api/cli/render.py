@@ -1,6 +1,8 @@
-"""Human-readable terminal output (rich)."""
+"""The CLI's human-readable terminal output (rich): ingest reports, passages, answers with sources, articles."""
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from rich.console import Console
 from rich.markup import escape
@@ -11,7 +13,7 @@ from rag.types import Answer, Article, Passage
 console = Console(highlight=False, soft_wrap=True)
 
 
-def _date(dt) -> str:  # type: ignore[no-untyped-def]
+def _date(dt: datetime | None) -> str:
     return dt.date().isoformat() if dt else "undated"
 
 
