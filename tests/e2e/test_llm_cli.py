@@ -13,6 +13,7 @@ import pytest
 
 from tests.conftest import cli_env
 from tests.e2e.test_llm_answers import FLAGSHIP, good_reply
+from tests.fakes.hash_embedder import HASH_ENV
 from tests.rag.llm_server import FakeLLM
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
@@ -41,7 +42,7 @@ def test_cli_answers_with_the_llm_and_fails_cleanly_without_a_key(_seeded_dir: P
         assert all(name in answer["answer"] for name in ("Dell", "Wistron", "Inventec"))
         assert len(fake.requests) == 1
 
-    env = cli_env(data_dir, NEWSQA_LLM="openai:gpt-4o-mini")
+    env = cli_env(data_dir, NEWSQA_LLM="openai:gpt-4o-mini", **HASH_ENV)  # fails on the key; no model needed
     env.pop("OPENAI_API_KEY", None)
     proc = ask(env)
     assert proc.returncode != 0 and proc.stdout == ""

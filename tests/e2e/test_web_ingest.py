@@ -14,6 +14,7 @@ from api.http.app import create_app
 from ingest.engine import Engine
 from rag.settings import Settings
 from tests.conftest import cli_env
+from tests.fakes.hash_embedder import HASH_ENV
 from tests.ingest.test_web_support import (
     Site,
     site_fixture,  # noqa: F401 (the `site` fixture)
@@ -29,7 +30,7 @@ def run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str
 
 
 def test_cli_ingest_urls_batch_goes_on_past_failures(site: Site, tmp_path: Path) -> None:
-    env = cli_env(tmp_path / "data", NEWSQA_ALLOW_PRIVATE_URLS="true", NEWSQA_FETCH_MAX_BYTES="1000000")
+    env = cli_env(tmp_path / "data", NEWSQA_ALLOW_PRIVATE_URLS="true", NEWSQA_FETCH_MAX_BYTES="1000000", **HASH_ENV)
     urls = [
         site.url(p)
         for p in (
@@ -61,7 +62,9 @@ def test_cli_ingest_urls_batch_goes_on_past_failures(site: Site, tmp_path: Path)
 
 
 def test_cli_refuses_loopback_without_the_flag(site: Site, tmp_path: Path) -> None:
-    done = run(["ingest", site.url("/news/harbor-market"), "file:///etc/passwd", "--json"], cli_env(tmp_path / "d"))
+    done = run(
+        ["ingest", site.url("/news/harbor-market"), "file:///etc/passwd", "--json"], cli_env(tmp_path / "d", **HASH_ENV)
+    )
     assert done.returncode == 1
     reasons = [f["reason"] for f in json.loads(done.stdout)["failures"]]
     assert "a loopback address" in reasons[1 - reasons.index(next(r for r in reasons if "only http" in r))]
@@ -69,7 +72,7 @@ def test_cli_refuses_loopback_without_the_flag(site: Site, tmp_path: Path) -> No
 
 
 def test_cli_feeds_add_list_poll_remove(site: Site, tmp_path: Path) -> None:
-    env = cli_env(tmp_path / "data", NEWSQA_ALLOW_PRIVATE_URLS="true")
+    env = cli_env(tmp_path / "data", NEWSQA_ALLOW_PRIVATE_URLS="true", **HASH_ENV)
     rss, broken = site.url("/feeds/ledger.rss"), site.url("/feeds/broken.xml")
     assert run(["feeds", "add", rss], env).stdout.strip() == f"added: {rss}"
     assert run(["feeds", "add", broken], env).returncode == 0
