@@ -126,7 +126,7 @@ class OnnxEmbedder:
         self._counter.no_padding()
         self._tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
         self._tokenizer.enable_truncation(self.max_tokens)
-        self._tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")  # noqa: S106 - a vocabulary entry
+        self._tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
         # Query-sized inputs run on one thread (several threads cost more in synchronisation than they save
         # on 20 tokens, and fight under concurrent requests); ingest batches use every core.
         self._small = self._session(1)
