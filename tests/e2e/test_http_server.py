@@ -17,12 +17,12 @@ import openai
 import pytest
 
 from tests.api.http.server import live_server
+from tests.builders import FLAGSHIP
 
 pytestmark = pytest.mark.slow
 
 KEY = "e2e-secret-key"
 AUTH = {"Authorization": f"Bearer {KEY}"}
-FLAGSHIP = "Who benefits if Supermicro loses xAI?"
 
 
 @pytest.fixture(scope="module")

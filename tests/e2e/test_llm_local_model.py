@@ -20,6 +20,7 @@ from ingest.engine import Engine
 from rag.embedders import Embedder
 from rag.settings import Settings
 from rag.types import Answer
+from tests.builders import FLAGSHIP
 
 ROOT = Path(__file__).resolve().parents[2]
 MISSING = [
@@ -65,7 +66,7 @@ def test_smollm2_answers_through_the_whole_pipeline(_seeded_dir: Path, tmp_path:
             yield delta
 
     client.stream = recording  # type: ignore[method-assign]
-    events = list(engine.stream("Who benefits if Supermicro loses xAI?"))
+    events = list(engine.stream(FLAGSHIP))
 
     assert events[0].kind == "sources" and events[-1].kind == "done"
     raw = "".join(replies)

@@ -32,11 +32,12 @@ from tests.api.slack.fake_slack import (
     mention,
     view_submission_fields,
 )
+from tests.builders import FLAGSHIP
 from tests.conftest import cli_env
 
 NEWSQA = [sys.executable, "-m", "api.cli"]
 ROOT = Path(__file__).resolve().parents[2]
-QUESTION = "Who benefits if Supermicro loses xAI?"
+QUESTION = FLAGSHIP
 pytestmark = pytest.mark.slow
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.api.http.server import live_server
+from tests.builders import FLAGSHIP
 
 pytestmark = pytest.mark.slow
 
@@ -52,7 +53,7 @@ def test_ask_see_streamed_answer_and_sources(page) -> None:  # type: ignore[no-u
 
     # The page uses the /v1/chat SSE stream; record it to check the page consumed a real stream.
     with page.expect_response(lambda r: r.url.endswith("/v1/chat")) as chat:
-        page.fill("#question", "Who benefits if Supermicro loses xAI?")
+        page.fill("#question", FLAGSHIP)
         page.click("#send")
     assert chat.value.headers["content-type"].startswith("text/event-stream")
     answer = page.locator(".turn").nth(0).locator(".a")

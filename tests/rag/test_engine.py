@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from ingest.engine import Engine
-
-FLAGSHIP = "Who benefits if Supermicro loses xAI?"
+from tests.builders import FLAGSHIP
 
 
 def test_answer_returns_the_final_answer_with_the_passages_it_was_drawn_from(seeded_engine: Engine):

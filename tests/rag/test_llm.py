@@ -21,6 +21,7 @@ from rag.llm import (
 )
 from rag.settings import Settings
 from rag.types import ChatMessage, Passage
+from tests.builders import FLAGSHIP
 from tests.rag.llm_server import Cut, Error, FakeLLM, Hang
 
 ASK = [ChatMessage(role="user", content="Say hello.")]
@@ -186,7 +187,7 @@ def test_prompt_budget_trims_passages() -> None:
     [
         ("Who is the CEO of Supermicro?", True),
         ("What is the latest on the xAI order?", True),
-        ("Who benefits if Supermicro loses xAI?", False),
+        (FLAGSHIP, False),
         ("When did xAI move its orders?", False),
     ],
 )

@@ -2,6 +2,7 @@ import pytest
 
 from rag.answer.multipart import answer_in_parts, join_answers, split_question, standalone_parts
 from rag.types import Answer, Citation, Passage
+from tests.builders import FLAGSHIP
 
 
 @pytest.mark.parametrize(
@@ -44,7 +45,7 @@ def test_questions_that_ask_two_things_are_split_into_standalone_parts(question:
 @pytest.mark.parametrize(
     "question",
     [
-        "Who benefits if Supermicro loses xAI?",
+        FLAGSHIP,
         "Which band announced this week it's dropping a new single and will reunite for a tour?",
         "What is the difference between stocks and bonds?",
         "A bipartisan group of senators announced a deal this week. Which measure did lawmakers leave out?",

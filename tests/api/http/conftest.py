@@ -10,8 +10,7 @@ from fastapi.testclient import TestClient
 
 from api.http.app import create_app
 from ingest.engine import Engine
-
-FLAGSHIP = "Who benefits if Supermicro loses xAI?"
+from tests.builders import FLAGSHIP  # noqa: F401 (test modules import it from here)
 
 
 @pytest.fixture

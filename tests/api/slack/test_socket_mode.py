@@ -17,6 +17,7 @@ from ingest.engine import Engine
 from rag.errors import ConfigError
 from tests.api.slack.conftest import slack_settings
 from tests.api.slack.fake_slack import APP_TOKEN, BOT_USER, FakeSlack, event_body
+from tests.builders import FLAGSHIP
 
 
 class SocketStub:
@@ -81,7 +82,7 @@ def test_socket_mode_receives_a_mention_acks_it_and_answers(
         seeded_engine.settings, fake_slack, slack_app_token=APP_TOKEN, slack_signing_secret=None
     )  # Socket Mode needs no signing secret
     handler = socket_mode_handler(settings, Engine(settings, embedder=seeded_engine.embedder))
-    asked = fake_slack.add_message("C_SOCK", f"<@{BOT_USER}> Who benefits if Supermicro loses xAI?")
+    asked = fake_slack.add_message("C_SOCK", f"<@{BOT_USER}> {FLAGSHIP}")
     event = {
         "type": "app_mention",
         "user": "U_ALICE",
