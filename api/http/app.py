@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
 import anyio
 from fastapi import APIRouter, Depends, FastAPI
@@ -33,6 +34,9 @@ from api.slack import serve as slack
 from ingest.engine import Engine
 from rag.errors import NewsqaError
 from rag.settings import Settings
+
+if TYPE_CHECKING:
+    from ingest.feeds import FeedPollerHandle
 
 log = logging.getLogger("newsqa.http")
 
@@ -65,7 +69,7 @@ async def _start(runtime: Runtime) -> None:
         log.error("engine failed to start: %s", exc)
 
 
-def _start_feed_poller(runtime: Runtime):  # type: ignore[no-untyped-def]
+def _start_feed_poller(runtime: Runtime) -> FeedPollerHandle | None:
     """The background feed poller (``ingest.feeds``), unless the engine failed or NEWSQA_FEED_INTERVAL=0."""
     if not runtime.ready or runtime.settings.feed_interval <= 0:
         return None
