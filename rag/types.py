@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field
+
+from rag.markup import neutralise, web_url
+
+WebURL = Annotated[str | None, BeforeValidator(web_url)]
+"""An article URL as stored and shown: http(s) only, no credentials; anything else (``javascript:``) is None."""
 
 
 class OutletCopy(BaseModel):
@@ -13,7 +18,7 @@ class OutletCopy(BaseModel):
 
     article_id: str
     source: str | None = None
-    url: str | None = None
+    url: WebURL = None
     title: str | None = None
     published: datetime | None = None
 
@@ -24,7 +29,7 @@ class Article(BaseModel):
     source: str | None = Field(None, description="The outlet, e.g. 'Tom's Hardware'.")
     authors: list[str] = Field(default_factory=list)
     published: datetime | None = Field(None, description="Timezone-aware publication time.")
-    url: str | None = None
+    url: WebURL = None
     text: str
     ingested_at: datetime
     content_hash: str = Field("", description="Hash of the text and metadata; a change means re-index.")
@@ -58,7 +63,7 @@ class Passage(BaseModel):
     source: str | None = None
     authors: list[str] = Field(default_factory=list)
     published: datetime | None = None
-    url: str | None = None
+    url: WebURL = None
     also_in: list[OutletCopy] = Field(default_factory=list, description="Other outlets that ran this story.")
     dense: float | None = Field(None, description="Cosine similarity to the query (None: not a dense hit).")
     bm25: float | None = Field(None, description="BM25 score (None: not a BM25 hit).")
@@ -73,8 +78,11 @@ class Citation(BaseModel):
     title: str | None = None
     source: str | None = None
     published: datetime | None = None
-    url: str | None = None
-    quote: str = Field(description="Verbatim text of the article: Article.text[start:end].")
+    url: WebURL = None
+    quote: str = Field(
+        description="The article's text[start:end] as sent: verbatim except that marker-like `[n]` reads `(n)` "
+        "and `](` reads `] (` (rag.markup.neutralise), so article text cannot pose as a citation or a link."
+    )
     start: int | None = Field(None, description="Offset of the quote in the article text.")
     end: int | None = Field(None, description="End offset (exclusive) of the quote in the article text.")
     support: float | None = Field(None, description="Support score of the cited sentence, when verified.")
@@ -82,7 +90,8 @@ class Citation(BaseModel):
 
     @classmethod
     def quoting(cls, passage: Passage, n: int, start: int, end: int, support: float | None = None) -> Citation:
-        """Citation ``[n]`` quoting ``article.text[start:end]``, a span inside ``passage`` (article offsets)."""
+        """Citation ``[n]`` quoting ``article.text[start:end]``, a span inside ``passage`` (article offsets);
+        the offsets are verbatim, the quote is neutralised (see ``rag.markup``)."""
         return cls(
             n=n,
             article_id=passage.article_id,
@@ -91,7 +100,7 @@ class Citation(BaseModel):
             source=passage.source,
             published=passage.published,
             url=passage.url,
-            quote=passage.text[start - passage.start : end - passage.start],
+            quote=neutralise(passage.text[start - passage.start : end - passage.start]),
             start=start,
             end=end,
             support=support,

@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from rag.errors import InputError
+from rag.markup import has_credentials, web_url
 from rag.text.dates import parse_date
 from rag.types import ChatMessage, Citation, Filters, Passage
 
@@ -275,6 +276,18 @@ class ArticleIn(_Strict):
     @classmethod
     def _published(cls, value: Any) -> datetime | None:
         return _date(value, end_of_day=False)
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        """http(s) only (a ``javascript:`` url became a link on the page and in Slack), and no credentials."""
+        if value is None or not value.strip():
+            return None
+        if web_url(value) is None:
+            raise ValueError("`url` must be an absolute http:// or https:// URL")
+        if has_credentials(value):
+            raise ValueError("`url` must not hold a user name or password (they would be stored and shown)")
+        return value.strip()
 
     @model_validator(mode="after")
     def _text_or_url(self) -> ArticleIn:

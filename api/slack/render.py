@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
+from rag.markup import web_url
 from rag.types import Answer, Citation, Passage
 
 PLACEHOLDER_TEXT = "Searching the news..."
@@ -51,20 +52,34 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def fallback_text(text: str) -> str:
+    """The top-level ``text`` (notifications, screen readers): Slack parses mrkdwn there too, so it is escaped
+    like the blocks (no ``<!channel>``, ``<@U…>`` or disguised ``<url|label>``), then cut to the length cap
+    without leaving half an ``&amp;``."""
+    return re.sub(r"&[a-z]{0,3}$", "", escape(text)[:MAX_FALLBACK_CHARS])
+
+
 def _safe_url(url: str) -> str:
     # `|` and `>` would end Slack's <url|label> syntax early; spaces are never valid in a URL anyway
     return quote(url, safe=":/?#[]@!$&'()*+,;=%~-._")
 
 
+def _web(url: str | None) -> str | None:
+    """``url`` if it is an http(s) URL (a ``javascript:`` or ``file:`` URL is never linked), else None."""
+    checked = web_url(url)
+    return checked if isinstance(checked, str) else None
+
+
 def link(url: str | None, label: str) -> str:
-    """``<url|label>`` when there is a URL, else the label in bold."""
+    """``<url|label>`` when there is an http(s) URL, else the label in bold."""
     label = escape(label).replace("|", "¦")
+    url = _web(url)
     return f"<{_safe_url(url)}|{label}>" if url else f"*{label}*"
 
 
 def link_citations(text: str, citations: list[Citation]) -> str:
     """Escape ``text`` and turn each ``[n]`` whose citation has a URL into a link to that source."""
-    urls = {c.n: c.url for c in citations if c.url}
+    urls = {c.n: url for c in citations if (url := _web(c.url))}
 
     def repl(match: re.Match[str]) -> str:
         n = int(match.group(1))
@@ -166,12 +181,12 @@ def progress(text_so_far: str) -> SlackMessage:
     """The answer while it streams in (an LLM answerer); the final render replaces it."""
     body = escape(text_so_far.strip())[: MAX_SECTION_CHARS - 2] + " …"
     section = {"type": "section", "text": {"type": "mrkdwn", "text": body}}
-    return SlackMessage(text_so_far[:MAX_FALLBACK_CHARS], [section])
+    return SlackMessage(fallback_text(text_so_far), [section])
 
 
 def notice(text: str) -> SlackMessage:
-    """A one-sentence message (help, error) as plain mrkdwn."""
-    return SlackMessage(text, [{"type": "section", "text": {"type": "mrkdwn", "text": escape(text)}}])
+    """A one-sentence message (help, error) as plain mrkdwn (escaped in the fallback ``text`` too)."""
+    return SlackMessage(fallback_text(text), [{"type": "section", "text": {"type": "mrkdwn", "text": escape(text)}}])
 
 
 def _closest_sources(passages: list[Passage], now: datetime) -> list[str]:
@@ -236,7 +251,8 @@ def render_answer(
     messages = []
     for start in range(0, len(content), MAX_BLOCKS):
         chunk = content[start : start + MAX_BLOCKS]
-        text = fallback[:MAX_FALLBACK_CHARS] if start == 0 else "(continued)"
+        # The fallback is mrkdwn too (notifications): escaped like the blocks, so no <!channel> or disguised link.
+        text = fallback_text(fallback) if start == 0 else "(continued)"
         messages.append(SlackMessage(text, chunk))
     return messages
 

@@ -22,6 +22,7 @@ from rag.answer import ABSTAIN_TEXT, AnswerEvent, IdfFn
 from rag.answer.condense import condense_question, split_condensed
 from rag.answer.cues import Cue, cue_match, question_cue
 from rag.embedders import Embedder
+from rag.markup import neutralise
 from rag.settings import Settings
 from rag.text.lexicon import QUESTION_STEMS
 from rag.text.normalize import is_call_to_action, words
@@ -183,5 +184,5 @@ def render(question: str, chosen: list[Candidate]) -> Answer:
     parts = []
     for n, c in enumerate(chosen, start=1):
         citations.append(Citation.quoting(c.passage, n, c.start, c.end, support=round(c.score, 4)))
-        parts.append(f"{c.text} [{n}]")
+        parts.append(f"{neutralise(c.text)} [{n}]")  # article text cannot pose as a marker or link
     return Answer(question=question, answer=" ".join(parts), citations=citations, mode="extractive")

