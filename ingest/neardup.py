@@ -110,14 +110,16 @@ class StoryIndex:
             self._sigs[article.id] = signature(article.text)
         return self._sigs[article.id]
 
-    def match(self, article: Article) -> StoryMatch | None:
-        """The story ``article`` is a near-copy of (in this run or in the store), if any."""
+    def match(self, article: Article, stored_only: bool = False) -> StoryMatch | None:
+        """The story ``article`` is a near-copy of (in this run or in the store; only the store when
+        ``stored_only``, the last check under the write lock before the article is written), if any."""
         sig = self._signature(article)
         if sig is None:
             return None
         when = timestamp(article.published)
+        pending = {} if stored_only else self._pending
         found: list[StoryMatch] = []
-        for other_id, (other, other_when) in self._pending.items():
+        for other_id, (other, other_when) in pending.items():
             if other_id != article.id and same_window(when, other_when):
                 found.append(StoryMatch(other_id, similarity(sig, other)))
         stored: list[StoryMatch] = []
@@ -131,7 +133,7 @@ class StoryIndex:
         found = sorted((m for m in found if m.similarity >= self.threshold), key=lambda m: -m.similarity)
         for m in found:
             # a story deleted since its copies were recorded is no story to join
-            if m.story_id in self._pending or self.store.articles.get(ids=[m.story_id], include=[])["ids"]:
+            if m.story_id in pending or self.store.articles.get(ids=[m.story_id], include=[])["ids"]:
                 return m
         return None
 

@@ -3,6 +3,12 @@
 Chunks of many articles are embedded together (the model is fastest on full batches) while the previous
 batch is written to Chroma on a worker thread, so writing overlaps embedding. Each article is committed
 on its own (see ``rag.store``), so one bad article or a killed process never corrupts the store.
+
+Concurrent writers (threads and processes): whether an article is new is decided twice. First without a lock,
+so unchanged and duplicate articles are never embedded; then again under the store's write lock just before
+the write, against what other writers committed meanwhile (same id, same text, or a near-copy of a story).
+Only the second decision writes, so identical or syndicated texts ingested at once end as one article/story,
+and embedding stays outside the lock.
 """
 
 from __future__ import annotations
@@ -116,10 +122,15 @@ class Ingestor:
         return out
 
     def ingest(self, docs: Iterable[RawDocument | Failure], progress: ProgressFn | None = None) -> IngestReport:
+        with self.store.writer_session():  # a live writer: its in-flight work is not repair's to remove
+            self.store.repair()  # finish what a dead writer left behind
+            return self._ingest(docs, progress)
+
+    def _ingest(self, docs: Iterable[RawDocument | Failure], progress: ProgressFn | None) -> IngestReport:
         started = time.perf_counter()
         report = IngestReport()
-        self.store.repair()  # finish what a killed run left behind
-        pending: list[tuple[Article, list[Chunk], bool]] = []
+        joined: dict[str, str] = {}  # story of this run -> the other writer's story it turned out to copy
+        pending: list[tuple[Article, list[Chunk]]] = []
         copies: list[tuple[Article, StoryMatch]] = []
         stories = StoryIndex(self.store, self.settings)  # per run: concurrent ingests do not share state
         seen: set[str] = set()
@@ -144,8 +155,6 @@ class Ingestor:
                     if (story := stories.match(article)) is not None:
                         copies.append((article, story))
                         continue
-                    if status == "update":
-                        article = stories.carry_over(article)
                     if status != "duplicate":
                         stories.remember(article)
                 if status == "duplicate":
@@ -157,16 +166,19 @@ class Ingestor:
                 chunks = chunk_article(
                     article, self.embedder.count_tokens, self.settings.chunk_tokens, self.settings.chunk_overlap_tokens
                 )
-                pending.append((article, chunks, status == "update"))
-                if sum(len(c) for _, c, _ in pending) >= _FLUSH_CHUNKS:
-                    inflight = self._flush(pending, report, writer, inflight, stories)
+                pending.append((article, chunks))
+                if sum(len(c) for _, c in pending) >= _FLUSH_CHUNKS:
+                    inflight = self._flush(pending, report, writer, inflight, stories, copies, joined)
                     pending = []
             if pending:
-                inflight = self._flush(pending, report, writer, inflight, stories)
+                inflight = self._flush(pending, report, writer, inflight, stories, copies, joined)
             if inflight:
                 inflight.result()
             if copies:  # after the run's own articles are committed: a story may be one of them
-                recorded, failures = stories.record_copies(copies)
+                # a story of this run that became a copy of another writer's story: its copies join that one
+                copies = [(a, StoryMatch(joined.get(m.story_id, m.story_id), m.similarity)) for a, m in copies]
+                with self.store.write_lock():  # the story's outlet list is read, extended and written back
+                    recorded, failures = stories.record_copies(copies)
                 report.failed += failures
                 report.grouped += len(recorded)
                 report.article_ids += recorded
@@ -176,44 +188,76 @@ class Ingestor:
         return report
 
     def _status(self, article: Article, seen: set[str]) -> str:
-        """'new', 'update' (same id, changed content), 'skip' (unchanged) or 'duplicate' (same text, other id)."""
+        """'new', 'update' (same id, changed content or missing chunks), 'skip' (unchanged) or 'duplicate'
+        (same text, other id). A first look, without the write lock: ``_decide`` has the last word."""
         digest = text_hash(article.text)
         if article.id in seen:
             return "skip"
         if digest in seen:
             return "duplicate"
         seen.add(digest)
-        committed = self.store.committed_hash(article.id)
-        if committed == article.content_hash:
+        return self._stored_status(article)
+
+    def _stored_status(self, article: Article) -> str:
+        state = self.store.committed(article.id)
+        if state is not None and state.complete and state.content_hash == article.content_hash:
             return "skip"
-        if committed is None and self.store.find_text(digest):
-            return "duplicate"  # the same text under another id: an exact duplicate
-        return "new" if committed is None else "update"
+        if state is None and (other := self.store.find_text(text_hash(article.text))) and other != article.id:
+            found = self.store.committed(other)
+            if found is not None and found.complete:
+                return "duplicate"  # the same text under another id: an exact duplicate
+        return "new" if state is None else "update"
+
+    def _decide(
+        self, article: Article, stories: StoryIndex | None, joined: dict[str, str]
+    ) -> tuple[str, StoryMatch | None]:
+        """Under the write lock: what to do with ``article`` given everything committed by now."""
+        status = self._stored_status(article)
+        if status == "skip":
+            return status, None
+        if status == "new" and (other := self.store.find_text(text_hash(article.text))) and other != article.id:
+            self.store.delete_article(other)  # a record of this text that lost its chunks: replaced by this one
+        if stories is not None and (story := stories.match(article, stored_only=True)) is not None:
+            joined[article.id] = story.story_id
+            return "copy", story  # another writer committed a near-copy meanwhile: join its story
+        return ("skip" if status == "duplicate" else status), None
 
     def _flush(
         self,
-        pending: list[tuple[Article, list[Chunk], bool]],
+        pending: list[tuple[Article, list[Chunk]]],
         report: IngestReport,
         writer: ThreadPoolExecutor,
         inflight: Future[None] | None,
         stories: StoryIndex | None = None,
+        copies: list[tuple[Article, StoryMatch]] | None = None,
+        joined: dict[str, str] | None = None,
     ) -> Future[None]:
-        texts = [f"{a.title}\n{c.text}" if a.title else c.text for a, chunks, _ in pending for c in chunks]
+        texts = [f"{a.title}\n{c.text}" if a.title else c.text for a, chunks in pending for c in chunks]
         vectors = self.embedder.embed(texts)
         if inflight:
             inflight.result()  # one write at a time, in order
 
         def write() -> None:
             offset = 0
-            for article, chunks, _ in pending:
-                extra = stories.fields(article) if stories else None  # near-duplicate signature (ingest.neardup)
-                self.store.write_article(article, chunks, vectors[offset : offset + len(chunks)], extra_metadata=extra)
-                offset += len(chunks)
-            self.store.bump_generation()
+            with self.store.write_lock():
+                for article, chunks in pending:
+                    article_vectors = vectors[offset : offset + len(chunks)]
+                    offset += len(chunks)
+                    status, story = self._decide(article, stories, joined if joined is not None else {})
+                    if story is not None and copies is not None:
+                        copies.append((article, story))
+                        continue
+                    if status == "skip":
+                        report.skipped += 1
+                        continue
+                    if status == "update" and stories is not None:
+                        article = stories.carry_over(article)  # read now: copies recorded meanwhile stay listed
+                    extra = stories.fields(article) if stories else None  # near-duplicate signature
+                    self.store.write_article(article, chunks, article_vectors, extra_metadata=extra)
+                    report.updated += status == "update"
+                    report.ingested += status != "update"
+                    report.chunks += len(chunks)
+                    report.article_ids.append(article.id)
+                self.store.bump_generation()
 
-        for article, chunks, updated in pending:
-            report.updated += updated
-            report.ingested += not updated
-            report.chunks += len(chunks)
-            report.article_ids.append(article.id)
         return writer.submit(write)

@@ -5,16 +5,30 @@ article holding its full text, embedded with the mean of its chunk vectors). The
 last and acts as the commit marker of an ingest: chunks without a committed article are orphans that
 ``repair()`` removes, so a process killed mid-ingest never leaves a half-indexed article behind.
 
+Several writers share a store (CLI ingests, the feed poller, HTTP posts, other processes). Every write runs
+under one store-wide write lock (``write_lock``: a threading lock plus an ``fcntl.flock`` on a file in the
+data directory), so while the lock is held no live writer is half-way through an article, and every orphan
+seen then is a dead writer's. Each ingest run also holds a writer session (a flocked file); a session file
+whose lock is free belongs to a writer that died, and only then does ``repair()`` scan the store, under the
+write lock. Before this (probe H1), repair ran unlocked at every ingest and deleted the uncommitted chunks of
+live concurrent writers: 8 of 24 articles posted 8 at a time were committed without chunks.
+
 Every write sets a fresh ``generation`` token in the chunk collection's metadata; derived caches (BM25)
 compare it with theirs and rebuild when another process has changed the store.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
+import threading
 import uuid
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
@@ -114,6 +128,72 @@ def build_where(
     return clauses[0] if len(clauses) == 1 else {"$and": clauses}
 
 
+class _FileLock:
+    """A lock for threads and processes alike: a reentrant threading lock, then ``flock`` on ``path``.
+
+    One per lock file per process (``_LOCKS``), shared by every ChromaStore of that process on the store; the
+    kernel releases the flock when its holder dies, so a killed writer never blocks the others."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._rlock = threading.RLock()
+        self._depth = 0
+        self._fd: int | None = None
+
+    @contextmanager
+    def hold(self) -> Iterator[None]:
+        with self._rlock:
+            if self._depth == 0:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX)
+                except BaseException:
+                    os.close(fd)
+                    raise
+                self._fd = fd
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+                if self._depth == 0 and self._fd is not None:
+                    os.close(self._fd)  # closing releases the flock
+                    self._fd = None
+
+
+_LOCKS: dict[Path, _FileLock] = {}
+_LOCKS_GUARD = threading.Lock()
+
+
+def _file_lock(path: Path) -> _FileLock:
+    with _LOCKS_GUARD:
+        return _LOCKS.setdefault(path, _FileLock(path))
+
+
+def _is_free(path: Path) -> bool:
+    """True when nobody holds the flock on ``path`` (its writer is gone)."""
+    try:
+        fd = os.open(path, os.O_RDWR)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return False
+    finally:
+        os.close(fd)  # also drops the probe's own lock
+    return True
+
+
+@dataclass(frozen=True)
+class Committed:
+    """What the store holds for an article id: its content hash, and whether all its chunks are there."""
+
+    content_hash: str
+    complete: bool
+
+
 class ChromaStore:
     """Articles and chunks in Chroma, embedded or behind a Chroma server (``NEWSQA_CHROMA_URL``)."""
 
@@ -121,6 +201,10 @@ class ChromaStore:
         self._settings = settings
         self._chunks_name = f"{settings.collection}_chunks"
         self._known_generation: str | None = None
+        locks = settings.data_dir.resolve() / "locks"
+        self._write_lock = _file_lock(locks / f"{settings.collection}.write.lock")
+        self._sessions = locks / f"{settings.collection}.writers"
+        self._scanned = self._sessions / ".scanned"  # absent: a store from before sessions, scan it once
         self._open()
 
     def _open(self) -> None:
@@ -179,11 +263,72 @@ class ChromaStore:
         self.chunks.modify(metadata={"generation": token})
         self._known_generation = token
 
+    # ---- writers ----------------------------------------------------------------------------------
+    @contextmanager
+    def write_lock(self) -> Iterator[None]:
+        """Store-wide write lock (threads and processes on this data dir); reentrant in one thread.
+
+        Hold it around "is this article already stored?" and the write that follows, so two writers of one
+        text cannot both decide it is new. Keep slow work (embedding) outside."""
+        with self._write_lock.hold():
+            yield
+
+    @contextmanager
+    def writer_session(self) -> Iterator[None]:
+        """Mark a live writer for the duration of one ingest run (a flocked file under the data dir).
+
+        A clean exit removes the file; a crash (or kill -9) leaves it with its lock free, which tells the next
+        ``repair()`` that a writer died and the store may hold its orphans."""
+        self._sessions.mkdir(parents=True, exist_ok=True)
+        path = self._sessions / f"{os.getpid()}-{uuid.uuid4().hex}.lock"
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+            path.unlink(missing_ok=True)  # only on a clean exit: a failed run's orphans get repaired
+        finally:
+            os.close(fd)
+
+    def repair(self) -> int:
+        """Delete what dead writers left (chunks whose article was never committed); returns how many.
+
+        Scans the store only when a writer session's lock is free (its writer died) or on the first run of a
+        store that predates sessions; runs under the write lock, so no live writer's work is in flight."""
+        legacy = not self._scanned.exists()
+        dead = [] if legacy else [p for p in self._sessions.glob("*.lock") if _is_free(p)]
+        if not legacy and not dead:
+            return 0
+        with self.write_lock():
+            committed = set(self.articles.get(include=[])["ids"])
+            orphans = [cid for cid, meta in self.iter_chunk_metadata() if meta["article_id"] not in committed]
+            for start in range(0, len(orphans), _PAGE):
+                self.chunks.delete(ids=orphans[start : start + _PAGE])
+            if orphans:
+                self.bump_generation()
+            self._sessions.mkdir(parents=True, exist_ok=True)
+            self._scanned.touch()
+            for path in dead:
+                path.unlink(missing_ok=True)
+        return len(orphans)
+
     # ---- writes -----------------------------------------------------------------------------------
-    def committed_hash(self, article_id: str) -> str | None:
+    def committed(self, article_id: str) -> Committed | None:
+        """The committed record of ``article_id``, if any, and whether its chunk count is real.
+
+        A record whose chunks are missing (e.g. lost to the old repair race) is not complete: re-ingesting
+        the article indexes it again instead of calling it a duplicate."""
         got = self.articles.get(ids=[article_id], include=["metadatas"])
         metas = got["metadatas"] or []
-        return str(metas[0].get("content_hash")) if metas else None
+        if not metas:
+            return None
+        meta: dict[str, Any] = dict(metas[0])
+        actual = len(self.chunks.get(where={"article_id": article_id}, include=[])["ids"])
+        return Committed(str(meta.get("content_hash")), complete=actual == int(meta.get("n_chunks", 0)))
+
+    def committed_hash(self, article_id: str) -> str | None:
+        """Content hash of a complete committed record (None when absent or missing chunks)."""
+        state = self.committed(article_id)
+        return state.content_hash if state and state.complete else None
 
     def find_text(self, digest: str) -> str | None:
         """Id of a committed article with exactly this text (see ``rag.text.ids.text_hash``), if any."""
@@ -201,59 +346,52 @@ class ChromaStore:
 
         ``extra_metadata`` goes on the article record only (e.g. near-duplicate signatures, ingest.neardup).
         """
-        self.articles.delete(ids=[article.id])  # uncommit first: a crash below leaves orphans, not a mix
-        base = article_metadata(article)
-        if len(chunks):
-            self.chunks.upsert(
-                ids=[c.id for c in chunks],
-                documents=[c.text for c in chunks],
-                embeddings=vectors,  # type: ignore[arg-type]
-                metadatas=[{**base, "index": c.index, "start": c.start, "end": c.end} for c in chunks],
+        with self.write_lock():
+            self.articles.delete(ids=[article.id])  # uncommit first: a crash below leaves orphans, not a mix
+            base = article_metadata(article)
+            if len(chunks):
+                self.chunks.upsert(
+                    ids=[c.id for c in chunks],
+                    documents=[c.text for c in chunks],
+                    embeddings=vectors,  # type: ignore[arg-type]
+                    metadatas=[{**base, "index": c.index, "start": c.start, "end": c.end} for c in chunks],
+                )
+            stale = self.chunks.get(where={"article_id": article.id}, include=[])["ids"]
+            keep = {c.id for c in chunks}
+            if extra := [i for i in stale if i not in keep]:
+                self.chunks.delete(ids=extra)
+            mean = vectors.mean(axis=0) if len(vectors) else np.zeros(vectors.shape[1], dtype=np.float32)
+            norm = float(np.linalg.norm(mean)) or 1.0
+            self.articles.upsert(
+                ids=[article.id],
+                documents=[article.text],
+                embeddings=[(mean / norm).tolist()],
+                metadatas=[{**base, "n_chunks": len(chunks), **(extra_metadata or {})}],
             )
-        stale = self.chunks.get(where={"article_id": article.id}, include=[])["ids"]
-        keep = {c.id for c in chunks}
-        if extra := [i for i in stale if i not in keep]:
-            self.chunks.delete(ids=extra)
-        mean = vectors.mean(axis=0) if len(vectors) else np.zeros(vectors.shape[1], dtype=np.float32)
-        norm = float(np.linalg.norm(mean)) or 1.0
-        self.articles.upsert(
-            ids=[article.id],
-            documents=[article.text],
-            embeddings=[(mean / norm).tolist()],
-            metadatas=[{**base, "n_chunks": len(chunks), **(extra_metadata or {})}],
-        )
 
     def set_also_in(self, article_id: str, copies: Sequence[OutletCopy]) -> None:
         """List other outlets of a story on its article record and on every chunk (passages carry it)."""
         fields = {"also_in": also_in_json(copies)}
-        self.articles.update(ids=[article_id], metadatas=[fields])
-        ids = self.chunks.get(where={"article_id": article_id}, include=[])["ids"]
-        for start in range(0, len(ids), _PAGE):
-            page = ids[start : start + _PAGE]
-            self.chunks.update(ids=page, metadatas=[fields] * len(page))
-        self.bump_generation()  # the BM25 cache holds chunk metadata too
+        with self.write_lock():
+            self.articles.update(ids=[article_id], metadatas=[fields])
+            ids = self.chunks.get(where={"article_id": article_id}, include=[])["ids"]
+            for start in range(0, len(ids), _PAGE):
+                page = ids[start : start + _PAGE]
+                self.chunks.update(ids=page, metadatas=[fields] * len(page))
+            self.bump_generation()  # the BM25 cache holds chunk metadata too
 
     def delete_article(self, article_id: str) -> int:
         """Remove an article and all its chunks; returns the number of chunks removed."""
-        ids = self.chunks.get(where={"article_id": article_id}, include=[])["ids"]
-        exists = bool(self.articles.get(ids=[article_id], include=[])["ids"])
-        if not ids and not exists:
-            raise NotFound(f"no article with id {article_id!r} (see `newsqa articles`)")
-        self.articles.delete(ids=[article_id])
-        if ids:
-            self.chunks.delete(ids=ids)
-        self.bump_generation()
-        return len(ids)
-
-    def repair(self) -> int:
-        """Delete chunks whose article was never committed (a killed ingest); returns how many."""
-        committed = set(self.articles.get(include=[])["ids"])
-        orphans = [cid for cid, meta in self.iter_chunk_metadata() if meta["article_id"] not in committed]
-        for start in range(0, len(orphans), _PAGE):
-            self.chunks.delete(ids=orphans[start : start + _PAGE])
-        if orphans:
+        with self.write_lock():
+            ids = self.chunks.get(where={"article_id": article_id}, include=[])["ids"]
+            exists = bool(self.articles.get(ids=[article_id], include=[])["ids"])
+            if not ids and not exists:
+                raise NotFound(f"no article with id {article_id!r} (see `newsqa articles`)")
+            self.articles.delete(ids=[article_id])
+            if ids:
+                self.chunks.delete(ids=ids)
             self.bump_generation()
-        return len(orphans)
+            return len(ids)
 
     # ---- reads ------------------------------------------------------------------------------------
     def iter_chunk_metadata(self) -> Iterator[tuple[str, dict[str, Any]]]:
