@@ -22,7 +22,7 @@ from rag.embedders import Embedder
 from rag.settings import Settings
 from rag.types import Answer, ChatMessage
 from tests.builders import FLAGSHIP
-from tests.rag.llm_server import Cut, Error, FakeLLM, Hang, cite, passages_in
+from tests.fakes.llm_server import Cut, Error, FakeLLM, Hang, cite, passages_in
 
 # Generous: each test embeds and verifies for real, and the 2-core machine may be shared with other suites.
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]

@@ -14,7 +14,7 @@ import pytest
 from tests.conftest import cli_env
 from tests.e2e.test_llm_answers import FLAGSHIP, good_reply
 from tests.fakes.hash_embedder import HASH_ENV
-from tests.rag.llm_server import FakeLLM
+from tests.fakes.llm_server import FakeLLM
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 ROOT = Path(__file__).resolve().parents[2]

@@ -16,7 +16,9 @@ import httpx
 import pytest
 
 from api.slack import render
-from tests.api.slack.fake_slack import (
+from tests.builders import FLAGSHIP
+from tests.conftest import cli_env
+from tests.fakes.fake_slack import (
     BOT_ID,
     BOT_TOKEN,
     BOT_USER,
@@ -32,8 +34,6 @@ from tests.api.slack.fake_slack import (
     mention,
     view_submission_fields,
 )
-from tests.builders import FLAGSHIP
-from tests.conftest import cli_env
 
 NEWSQA = [sys.executable, "-m", "api.cli"]
 ROOT = Path(__file__).resolve().parents[2]

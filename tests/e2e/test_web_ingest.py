@@ -15,7 +15,7 @@ from ingest.engine import Engine
 from rag.settings import Settings
 from tests.conftest import cli_env
 from tests.fakes.hash_embedder import HASH_ENV
-from tests.ingest.test_web_support import (
+from tests.fakes.site import (
     Site,
     site_fixture,  # noqa: F401 (the `site` fixture)
 )

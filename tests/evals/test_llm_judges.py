@@ -12,7 +12,7 @@ from evals.sets import EvalItem
 from rag.errors import ConfigError
 from rag.settings import Settings
 from rag.types import Answer, Passage
-from tests.rag.llm_server import Error, FakeLLM
+from tests.fakes.llm_server import Error, FakeLLM
 
 
 def judge_reply(request: dict[str, Any]) -> str:

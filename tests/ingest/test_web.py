@@ -1,4 +1,4 @@
-"""Safe fetching and extraction against a real HTTP server on 127.0.0.1 (tests/ingest/test_web_support.py)."""
+"""Safe fetching and extraction against a real HTTP server on 127.0.0.1 (tests/fakes/site.py)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from rag.errors import InputError
 from rag.settings import Settings
 from rag.text.dates import parse_date
 from rag.text.ids import canonical_url
-from tests.ingest.test_web_support import (
+from tests.fakes.site import (
     BUDGET,
     HARBOR,
     TURBINE,

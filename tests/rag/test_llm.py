@@ -22,7 +22,7 @@ from rag.llm import (
 from rag.settings import Settings
 from rag.types import ChatMessage, Passage
 from tests.builders import FLAGSHIP
-from tests.rag.llm_server import Cut, Error, FakeLLM, Hang
+from tests.fakes.llm_server import Cut, Error, FakeLLM, Hang
 
 ASK = [ChatMessage(role="user", content="Say hello.")]
 

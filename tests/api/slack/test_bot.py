@@ -17,7 +17,8 @@ from api.slack.feedback import FeedbackStore
 from ingest.engine import Engine
 from rag.settings import Settings
 from tests.api.slack.conftest import BotServer, slack_settings
-from tests.api.slack.fake_slack import (
+from tests.builders import FLAGSHIP
+from tests.fakes.fake_slack import (
     BOT_ID,
     BOT_USER,
     TEAM,
@@ -31,7 +32,6 @@ from tests.api.slack.fake_slack import (
     mention,
     view_submission_fields,
 )
-from tests.builders import FLAGSHIP
 from tests.fakes.hash_embedder import hash_embedder
 
 QUESTION = FLAGSHIP

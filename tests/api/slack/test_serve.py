@@ -8,7 +8,7 @@ from api.http.app import create_app
 from ingest.engine import Engine
 from rag.settings import Settings
 from tests.api.slack.conftest import BotServer, slack_settings
-from tests.api.slack.fake_slack import FakeSlack, json_request
+from tests.fakes.fake_slack import FakeSlack, json_request
 
 
 def _serve(settings: Settings, engine: Engine) -> BotServer:

@@ -16,8 +16,8 @@ from api.slack.serve import socket_mode_handler
 from ingest.engine import Engine
 from rag.errors import ConfigError
 from tests.api.slack.conftest import slack_settings
-from tests.api.slack.fake_slack import APP_TOKEN, BOT_USER, FakeSlack, event_body
 from tests.builders import FLAGSHIP
+from tests.fakes.fake_slack import APP_TOKEN, BOT_USER, FakeSlack, event_body
 
 
 class SocketStub:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from ingest.readers import RawDocument, read_file
 from ingest.web.extract import extract_article
-from tests.ingest.test_web_support import BUDGET, jsonld_page, paragraphs
+from tests.fakes.site import BUDGET, jsonld_page, paragraphs
 
 
 def test_a_saved_html_file_is_extracted_like_the_fetched_page(tmp_path: Path) -> None:

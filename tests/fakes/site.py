@@ -1,7 +1,7 @@
 """A real local web server on 127.0.0.1 serving pages and feeds written in the styles of different publishers.
 
-No tests here (pytest collects nothing from it). Used by tests/ingest/test_web*.py, test_feeds*.py,
-test_neardup*.py and tests/e2e/test_web_ingest*.py.
+Used by tests/ingest/test_web*.py, test_feeds*.py, test_neardup*.py and tests/e2e/test_web_ingest*.py; tests
+taking its ``site`` fixture are in the slow tier (tests/conftest.py).
 """
 
 from __future__ import annotations
