@@ -12,7 +12,7 @@ from ingest.readers import RawDocument
 from ingest.web import fetch_article
 from rag.answer.syndication import cite_other_outlets
 from rag.settings import Settings
-from tests.ingest.test_web_support import (
+from tests.fakes.site import (
     HARBOR,
     RAIL,
     TURBINE,

@@ -14,7 +14,8 @@ import uvicorn
 from api.slack.serve import create_slack_app
 from ingest.engine import Engine
 from rag.settings import Settings
-from tests.api.slack.fake_slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack, free_port
+from tests.fakes.fake_slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack
+from tests.fakes.ports import free_port
 
 
 @pytest.fixture
