@@ -21,7 +21,7 @@ from ingest.pipeline import IngestReport
 from ingest.readers import RawDocument
 from rag.embedders import load_embedder
 from rag.settings import Settings
-from tests.ingest.test_web_support import TURBINE
+from tests.fakes.site import TURBINE
 
 THREADS = 8
 DAY = datetime(2024, 3, 5, 9, 30, tzinfo=UTC)
