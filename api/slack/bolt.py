@@ -19,7 +19,7 @@ from api.slack import render
 from api.slack.bot import UPDATE_INTERVAL_S, SlackBot
 from api.slack.feedback import FeedbackStore
 from rag.errors import ConfigError
-from rag.settings import Settings
+from rag.settings import Settings, reveal
 
 if TYPE_CHECKING:
     from ingest.engine import Engine
@@ -48,11 +48,11 @@ def build_app(
     if not socket_mode and not settings.slack_signing_secret:
         raise ConfigError("the Slack bot needs NEWSQA_SLACK_SIGNING_SECRET (Basic Information > Signing Secret)")
     bot = SlackBot(engine, feedback or FeedbackStore.for_data_dir(settings.data_dir), update_interval_s)
-    client = WebClient(token=settings.slack_bot_token, base_url=api_url(settings))
+    client = WebClient(token=reveal(settings.slack_bot_token), base_url=api_url(settings))
     client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=2))  # waits Retry-After on 429
     app = App(
         client=client,  # carries the bot token and the Web API base URL (a local fake in tests)
-        signing_secret=settings.slack_signing_secret or "",
+        signing_secret=reveal(settings.slack_signing_secret) or "",
         request_verification_enabled=not socket_mode,
         token_verification_enabled=False,  # auth.test on the first event, so a web app starts without Slack
         logger=logging.getLogger("newsqa.slack.bolt"),

@@ -24,7 +24,7 @@ from starlette.concurrency import run_in_threadpool
 from api.slack.bolt import api_url, build_app
 from api.slack.bot import UPDATE_INTERVAL_S
 from rag.errors import ConfigError
-from rag.settings import Settings
+from rag.settings import Settings, reveal
 
 if TYPE_CHECKING:
     from ingest.engine import Engine
@@ -96,7 +96,7 @@ def create_slack_app(settings: Settings, engine: Engine, update_interval_s: floa
 
 def check_token(settings: Settings) -> dict[str, Any]:
     """auth.test with the bot token; a readable ConfigError when Slack rejects it or cannot be reached."""
-    client = WebClient(token=settings.slack_bot_token, base_url=api_url(settings), timeout=15)
+    client = WebClient(token=reveal(settings.slack_bot_token), base_url=api_url(settings), timeout=15)
     try:
         return dict(client.auth_test().data)  # type: ignore[arg-type]
     except SlackApiError as err:
@@ -114,5 +114,5 @@ def socket_mode_handler(settings: Settings, engine: Engine, **kwargs: Any) -> An
             "Socket Mode needs NEWSQA_SLACK_APP_TOKEN (an app-level xapp-... token with connections:write)"
         )
     app, _bot = build_app(settings, engine, socket_mode=True, **kwargs)
-    web_client = WebClient(token=settings.slack_app_token, base_url=api_url(settings))
-    return SocketModeHandler(app, app_token=settings.slack_app_token, web_client=web_client)
+    web_client = WebClient(token=reveal(settings.slack_app_token), base_url=api_url(settings))
+    return SocketModeHandler(app, app_token=reveal(settings.slack_app_token), web_client=web_client)

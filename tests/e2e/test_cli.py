@@ -87,7 +87,15 @@ def test_errors_are_one_line_and_nonzero(tmp_path):
     no_batch = run(["ask", "--batch", str(tmp_path / "none.txt")], env)
     assert no_batch.returncode != 0 and "batch file not found" in no_batch.stderr
     bad_setting = run(["stats"], {**env, "NEWSQA_TOP_K": "zero"})
-    assert bad_setting.returncode != 0 and bad_setting.stderr.startswith("error: invalid setting top_k")
+    assert bad_setting.returncode != 0 and bad_setting.stderr.startswith("error: invalid NEWSQA_TOP_K='zero': ")
+    bad_level = run(["stats"], {**env, "NEWSQA_LOG_LEVEL": "verbose"})
+    assert bad_level.stderr.strip() == (
+        "error: invalid NEWSQA_LOG_LEVEL='VERBOSE': Input should be 'DEBUG', 'INFO', 'WARNING', 'ERROR' or 'CRITICAL'"
+    )
+    bad_llm = run(["stats"], {**env, "NEWSQA_LLM": "gpt-4o"})
+    assert bad_llm.returncode != 0 and "error: invalid NEWSQA_LLM='gpt-4o': not an LLM: use extractive or one of" in (
+        bad_llm.stderr
+    )
 
 
 def test_killed_ingest_leaves_a_consistent_store_and_the_next_run_completes(tmp_path):

@@ -127,8 +127,7 @@ def test_tracking_parameter_links_are_one_article(site: Site, engine: Engine) ->
 
 @pytest.mark.parametrize("threshold, grouped", [(0.55, 1), (0.99, 0)])
 def test_threshold_is_the_setting(engine: Engine, threshold: float, grouped: int) -> None:
-    engine.settings.neardup_threshold = threshold
-
+    engine = Engine(engine.settings.model_copy(update={"neardup_threshold": threshold}), embedder=engine.embedder)
     assert engine.ingest_documents([ORIGINAL, COPY]).grouped == grouped
 
 

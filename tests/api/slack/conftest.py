@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
+from pydantic import SecretStr
 
 from api.slack.serve import create_slack_app
 from ingest.engine import Engine
@@ -26,15 +27,11 @@ def fake_slack() -> Iterator[FakeSlack]:
 
 
 def slack_settings(base: Settings, fake: FakeSlack, **extra: Any) -> Settings:
-    """``base`` with the Slack settings pointing at the fake."""
-    return base.model_copy(
-        update={
-            "slack_bot_token": BOT_TOKEN,
-            "slack_signing_secret": SIGNING_SECRET,
-            "slack_api_url": fake.url,
-            **extra,
-        }
-    )
+    """``base`` with the Slack settings pointing at the fake (``model_copy`` does not validate: tokens are
+    wrapped as the secrets the settings hold)."""
+    update = {"slack_bot_token": BOT_TOKEN, "slack_signing_secret": SIGNING_SECRET, "slack_api_url": fake.url, **extra}
+    secrets = ("slack_bot_token", "slack_signing_secret", "slack_app_token")
+    return base.model_copy(update={k: SecretStr(v) if k in secrets and v else v for k, v in update.items()})
 
 
 class BotServer:
