@@ -1,6 +1,6 @@
 """Eval sets: one JSONL question format, the loaders that produce it, and the corpus each set needs.
 
-Format of one line (see README, "Evaluation")::
+Format of one line (see docs/evals.md)::
 
     {id, question, type, as_of?, all_of?, any_of?, gold_urls?, gold_titles?, gold_article_ids?,
      unanswerable?, choices?, answer_index?}
