@@ -44,6 +44,7 @@ def test_a_batch_gives_each_text_the_vector_it_gets_alone(onnx_embedder: Embedde
     assert onnx_embedder.embed([]).shape == (0, 384)
 
 
+@pytest.mark.slow  # a real Python process
 def test_the_onnx_provider_never_imports_torch() -> None:
     code = (
         "import sys; from rag.embedders import load_embedder; "
