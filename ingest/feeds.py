@@ -28,6 +28,7 @@ from pydantic import BaseModel, Field
 from ingest.readers import Failure, RawDocument
 from ingest.readers.feeds import Feed, FeedEntry, entry_document, parse_feed, with_entry_metadata
 from ingest.web import FEED_TYPES, check_url, fetch, fetch_article, make_client
+from ingest.web.fetch import redact
 from rag.errors import NewsqaError, NotFound
 from rag.settings import Settings
 from rag.text.ids import canonical_url
@@ -172,7 +173,10 @@ class FeedRegistry:
 
 
 def _state(row: sqlite3.Row) -> FeedState:
-    return FeedState(**{k: row[k] for k in row.keys() if k != "key"})  # noqa: SIM118 (Row iterates values)
+    """A feed's state; a URL registered with ``user:password@`` (before they were refused) is shown without."""
+    state = FeedState(**{k: row[k] for k in row.keys() if k != "key"})  # noqa: SIM118 (Row iterates values)
+    state.url = redact(state.url)
+    return state
 
 
 # ---- polling ------------------------------------------------------------------------------------
@@ -255,7 +259,8 @@ class FeedPoller:
             page_error = "the entry has no link"
             if entry.link:
                 try:
-                    return with_entry_metadata(fetch_article(entry.link, self.settings, client=client), entry)
+                    page = fetch_article(entry.link, self.settings, client=client)
+                    return with_entry_metadata(page, entry, feed.title)
                 except (NewsqaError, ValueError) as exc:
                     page_error = str(exc).removeprefix(f"{entry.link}: ")
             try:

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 import anyio
 from fastapi import APIRouter, Depends, FastAPI
 
-from api.http import errors
+from api.http import access_log, errors
 from api.http.deps import Runtime, require_api_key
 from api.http.limits import BodySizeLimit
 from api.http.metrics import MetricsMiddleware
@@ -101,6 +101,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     )
     app.state.runtime = runtime
     errors.install(app)
+    access_log.install()  # no query strings (a key sent as ?api_key=) in uvicorn's access log
     for router in v1_routers():
         app.include_router(router, dependencies=[Depends(require_api_key)])
     for router in (health.router, web.router, *extra_routers(settings)):

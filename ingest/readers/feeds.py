@@ -1,4 +1,11 @@
-"""RSS and Atom feeds (feedparser): bytes of a feed -> its entries, and an entry -> a partial raw document."""
+"""RSS and Atom feeds (feedparser): bytes of a feed -> its entries, and an entry -> a partial raw document.
+
+An entry's article is stored and cited under its canonical URL: the page's own canonical link, else
+``rag.text.ids.canonical_url`` of the link (the URL its id is computed from), never the feed link with
+``?utm_source=rss&utm_medium=feed``. Its outlet is the feed's
+title (``<channel><title>``) unless the page names its publication (og:site_name, JSON-LD publisher, ...):
+a page that names none used to show its host and port, e.g. ``127.0.0.1:8771``.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +15,11 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from ingest.readers import RawDocument
 from rag.errors import ArticleRejected
+from rag.text.ids import canonical_url
 
 _BLOCK = re.compile(r"(?i)</?(p|div|br|li|h[1-6]|blockquote|tr|section|article)\b[^>]*>")
 
@@ -122,14 +131,31 @@ def entry_document(entry: FeedEntry, feed: Feed, origin: str) -> RawDocument:
         source=feed.title,
         authors=entry.authors,
         published=entry.published,
-        url=entry.link,
+        url=canonical_url(entry.link) if entry.link else None,
         partial=True,
         provenance=provenance,
     )
 
 
-def with_entry_metadata(doc: RawDocument, entry: FeedEntry) -> RawDocument:
-    """The fetched page's document, with the entry's ``published`` winning over the page's date."""
+def _names_no_outlet(doc: RawDocument) -> bool:
+    """True when the page's ``source`` is only its address (the host, or a site name that is the host)."""
+    how = doc.provenance.get("source", "")
+    if not doc.source or how == "url:host":
+        return True
+    if how != "trafilatura:sitename":
+        return False
+    parts = urlsplit(doc.url or doc.origin or "")
+    hosts = {h.lower().removeprefix("www.") for h in (parts.netloc, parts.hostname or "") if h}
+    return doc.source.strip().lower().removeprefix("www.") in hosts
+
+
+def with_entry_metadata(doc: RawDocument, entry: FeedEntry, feed_title: str | None = None) -> RawDocument:
+    """The fetched page's document, with the entry's ``published`` winning over the page's date, its canonical
+    URL, and the feed's title as the outlet when the page names none."""
+    if doc.url and doc.provenance.get("url") == "http:final-url":  # the page names no canonical link of its own
+        doc.url = canonical_url(doc.url)
+    if feed_title and _names_no_outlet(doc):
+        doc.source, doc.provenance["source"] = feed_title, "feed:title"
     if entry.published:
         doc.published = entry.published
         doc.provenance["published"] = "feed:published"

@@ -5,7 +5,11 @@ redirects followed by hand (each hop re-checked), a content-type allow-list and 
 The SSRF guard lives in the connection layer: every TCP connection, on every hop, resolves the host,
 refuses it when any address is private, loopback, link-local, reserved or otherwise not global (unless
 ``NEWSQA_ALLOW_PRIVATE_URLS=true``), and then connects to the address it checked, so a DNS answer that
-changes between check and connect (rebinding) cannot slip through.
+changes between check and connect (rebinding) cannot slip through. An IPv6 address that embeds an IPv4 one
+(IPv4-mapped, IPv4-compatible, 6to4 ``2002:7f00:1::``, Teredo, NAT64 ``64:ff9b::``) is judged by the IPv4
+address it reaches. A URL that httpx cannot parse (``http://0177.0.0.1/``) is a FetchError like any other
+refusal (it was an uncaught ``InvalidURL``: a 500 over HTTP, and ``newsqa ingest`` dropped the whole batch);
+a URL with ``user:password@`` is refused, and credentials never appear in an error message.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ import httpcore
 import httpx
 
 from ingest.readers import decode
-from rag.errors import ArticleRejected, InputError
+from rag.errors import ArticleRejected
 from rag.settings import Settings
 
 MAX_REDIRECTS = 5
@@ -39,10 +43,16 @@ _CHUNK = 64 * 1024
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
 
+def redact(url: str) -> str:
+    """``url`` with any ``user:password@`` replaced by ``***@`` (for messages and logs)."""
+    return re.sub(r"^([a-zA-Z][a-zA-Z0-9+.-]*://)[^/?#]*@", r"\1***@", url.strip())
+
+
 class FetchError(ArticleRejected):
     """A URL could not be fetched or is not allowed; ``reason`` says why without the URL."""
 
     def __init__(self, url: str, reason: str) -> None:
+        url = redact(url)
         super().__init__(f"{url}: {reason}")
         self.url = url
         self.reason = reason
@@ -61,8 +71,8 @@ def is_url(text: str) -> bool:
 def blocked_reason(address: str) -> str | None:
     """Why ``address`` must not be reached (``'loopback'``, ``'private'``...), or None for a public address."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped  # ::ffff:127.0.0.1 is 127.0.0.1
+    if isinstance(ip, ipaddress.IPv6Address) and (inner := embedded_ipv4(ip)) is not None:
+        ip = inner  # ::ffff:127.0.0.1 and 2002:7f00:1:: (6to4) are 127.0.0.1
     for attr, label in (
         ("is_unspecified", "unspecified"),
         ("is_loopback", "loopback"),
@@ -74,6 +84,24 @@ def blocked_reason(address: str) -> str | None:
         if getattr(ip, attr):
             return label
     return None if ip.is_global else "non-public"
+
+
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
+def embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 address leads to: IPv4-mapped, 6to4, Teredo (its client), NAT64, IPv4-compatible."""
+    if ip.ipv4_mapped:
+        return ip.ipv4_mapped
+    if ip.sixtofour:
+        return ip.sixtofour
+    if ip.teredo:
+        return ip.teredo[1]
+    if ip in _NAT64:
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    if int(ip) >> 32 == 0 and int(ip) > 1:  # ::a.b.c.d (deprecated IPv4-compatible); :: and ::1 are themselves
+        return ipaddress.IPv4Address(int(ip))
+    return None
 
 
 _RESOLVER = ThreadPoolExecutor(max_workers=4, thread_name_prefix="newsqa-dns")
@@ -154,16 +182,24 @@ def make_client(settings: Settings) -> httpx.Client:
 
 
 def check_url(url: str) -> str:
-    """``url`` stripped, if it is an absolute http(s) URL with a host; else UnsafeURL/InputError."""
+    """``url`` stripped, if it is an absolute http(s) URL with a host and no credentials, that httpx can parse;
+    else FetchError (UnsafeURL for a refused scheme or credentials). Callers report it per URL and go on."""
     url = url.strip()
     try:
         parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
     except ValueError as exc:
-        raise InputError(f"{url}: not a valid URL ({exc})") from exc
+        raise FetchError(url, f"not a valid URL ({exc})") from None
     if parts.scheme.lower() not in {"http", "https"}:
         raise UnsafeURL(url, f"refused: only http and https URLs are fetched, not {parts.scheme or 'a relative URL'!r}")
     if not parts.hostname:
-        raise InputError(f"{url}: not a valid URL (no host)")
+        raise FetchError(url, "not a valid URL (no host)")
+    if "@" in parts.netloc:
+        raise UnsafeURL(url, "refused: the URL holds a user name or password (newsqa neither sends nor stores them)")
+    try:
+        httpx.URL(url)
+    except httpx.InvalidURL as exc:  # e.g. 0177.0.0.1 (octal) or ①②⑦.⓪.⓪.①: httpx refuses to guess
+        raise FetchError(url, f"not a valid URL ({exc})") from None
     return url
 
 
@@ -237,11 +273,13 @@ def fetch(
             current = nxt
         raise FetchError(url, f"too many redirects (more than {MAX_REDIRECTS})")
     except UnsafeURL as exc:
-        hop = f" (redirected to {current})" if current != url.strip() else ""
+        hop = f" (redirected to {redact(current)})" if current != url.strip() else ""
         raise UnsafeURL(url, exc.reason + hop) from None
     except httpx.TimeoutException as exc:
         kind = "connecting" if isinstance(exc, httpx.ConnectTimeout) else "waiting for the server"
         raise FetchError(url, f"timed out {kind} (NEWSQA_FETCH_TIMEOUT_S={settings.fetch_timeout_s:g})") from None
+    except httpx.InvalidURL as exc:  # a redirect to a URL httpx cannot parse
+        raise FetchError(url, f"not a valid URL ({exc})") from None
     except httpx.HTTPError as exc:
         raise FetchError(url, f"cannot fetch: {exc or type(exc).__name__}") from None
     finally:

@@ -155,3 +155,47 @@ def test_background_poller_polls_and_stops(site: Site, feed_engine: Engine) -> N
         handle.stop()
     assert not handle.running
 
+
+GAZETTE = """<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/">
+<channel><title>The Probe Gazette</title><link>{base}/</link><description>News</description>
+<item><title>Rail workers accept pay offer</title><link>{base}/second.html?utm_source=rss&amp;utm_medium=feed</link>
+<guid>gazette-2</guid><pubDate>Thu, 07 Mar 2024 18:00:00 +0000</pubDate></item>
+<item><title>Rail strike called off</title><link>{base}/gone.html?utm_source=rss&amp;id=7</link>
+<guid>gazette-3</guid><pubDate>Fri, 08 Mar 2024 18:00:00 +0000</pubDate>
+<content:encoded><![CDATA[{body}]]></content:encoded></item>
+</channel></rss>"""
+
+
+def test_feed_articles_cite_the_canonical_url_and_the_feed_title(site: Site, feed_engine: Engine) -> None:
+    """Probe item 6: the stored url kept ?utm_source=rss, and the outlet was the host:port of the test server."""
+    from tests.fakes.site import paragraphs, undated_page
+
+    site.html("/second.html", undated_page("Rail workers accept pay offer", RAIL))  # names no outlet
+    body = paragraphs([p.replace("Rail", "Tram") for p in RAIL])
+    site.feed("/feeds/gazette.rss", GAZETTE.format(base=site.base, body=body), "application/rss+xml", '"g1"')
+    reg = FeedRegistry(feed_engine.settings)
+    reg.add(site.url("/feeds/gazette.rss"))
+    [result] = FeedPoller(feed_engine, feed_engine.settings, reg).poll_all()
+    assert (result.status, result.ingested, result.partial) == ("ok", 2, 1)
+    arts = _articles(feed_engine)
+    page = arts["Rail workers accept pay offer"]
+    assert page.url == site.url("/second.html") and page.source == "The Probe Gazette"
+    assert page.provenance["source"] == "feed:title" and not page.partial
+    gone = arts["Rail strike called off"]  # page 404: the entry's own content, under the canonical URL too
+    assert gone.partial and gone.url == site.url("/gone.html?id=7") and gone.source == "The Probe Gazette"
+
+
+def test_feed_urls_with_credentials_are_refused_and_never_listed(tmp_path) -> None:
+    """Probe L8: `feeds add https://user:secretpw@...` was stored and listed, and echoed in poll errors."""
+    reg = FeedRegistry(Settings(data_dir=tmp_path / "data"))
+    with pytest.raises(InputError, match="user name or password") as refused:
+        reg.add("https://user:secretpw@news.example/feed.xml")
+    assert "secretpw" not in str(refused.value)
+    # One registered before the check: listed without its credentials.
+    with reg._db() as db:
+        db.execute(
+            "INSERT INTO feeds (key, url, added_at) VALUES (?, ?, ?)",
+            ("k", "https://user:secretpw@old.example/feed.xml", "2026-01-01T00:00:00+00:00"),
+        )
+    assert [s.url for s in reg.list()] == ["https://***@old.example/feed.xml"]

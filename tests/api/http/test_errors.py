@@ -120,7 +120,7 @@ CASES = [
             "json": {
                 "messages": [{"role": "user", "content": "y " * 49_500}, {"role": "assistant", "content": "y"}, USER]
             }
-        },  # noqa: E501
+        },
         422,
         ["message 0 (user) is too long", "99,000"],
     ),
@@ -131,6 +131,10 @@ CASES = [
         422,
         ["message 0 (assistant) is too long", "20,000"],
     ),
+    # Probe L1: a URL httpx cannot parse was a 500 (InvalidURL); credentials are refused without being echoed.
+    ("octal IPv4 URL", "/v1/articles", {"json": {"url": "http://0177.0.0.1:8771/"}}, 422, ["not a valid URL"]),
+    ("circled-digit URL", "/v1/articles", {"json": {"url": "http://①②⑦.⓪.⓪.①/"}}, 422, ["not a valid URL"]),
+    ("URL with password", "/v1/articles", {"json": {"url": "https://u:pw@news.example/a"}}, 422, ["user name"]),
     # Probe L4: deep nesting said "must be UTF-8 encoded JSON".
     ("deeply nested JSON", "/v1/ask", {"content": b"[" * 100_000 + b"]" * 100_000, "headers": JSON}, 400, ["nested"]),
     (

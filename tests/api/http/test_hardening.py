@@ -1,11 +1,14 @@
-"""Probe findings that are not a single bad request: unexpected errors inside a stream, HEAD for uptime checks,
-what the unauthenticated /readyz may reveal (see ../shared/reviews/reliability_probe.md: M3, L10, L11)."""
+"""Probe findings that are not a single bad request (../shared/reviews/reliability_probe.md): unexpected errors
+inside a stream (M3), HEAD for uptime checks (L10), what the unauthenticated /readyz shows (L11), article text
+posing as citations (M5) and non-web urls (M6), keys in the access log (L9)."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -14,6 +17,7 @@ from ingest.engine import Engine
 from rag.answer import AnswerEvent
 from rag.settings import Settings
 from tests.api.http.conftest import FLAGSHIP
+from tests.api.http.server import live_server
 
 USER = {"role": "user", "content": FLAGSHIP}
 
@@ -108,3 +112,27 @@ def test_article_urls_are_http_only_and_without_credentials(client: TestClient) 
         response = client.post("/v1/articles", json={"text": SPOOF, "url": url})
         assert response.status_code == 422, url
         assert words in response.json()["error"]["message"] and "secretpw" not in response.text
+
+
+def test_access_log_drops_query_strings(caplog: pytest.LogCaptureFixture, client: TestClient) -> None:
+    """Probe L9: a key sent as ?api_key= was logged by uvicorn's access log (the app installs the filter)."""
+    caplog.set_level(logging.INFO, logger="uvicorn.access")
+    access = logging.getLogger("uvicorn.access")
+    access.info('%s - "%s %s HTTP/%s" %d', "127.0.0.1:5000", "GET", "/v1/feeds?api_key=sekret", "1.1", 401)
+    assert "sekret" not in caplog.text and '"GET /v1/feeds?… HTTP/1.1" 401' in caplog.text
+
+
+@pytest.mark.slow
+def test_served_access_log_has_no_keys_from_query_strings(tmp_path: Path) -> None:
+    """The same through `newsqa serve` (uvicorn's own logging setup), with a real request."""
+    log = tmp_path / "server.log"
+    env = {
+        "NEWSQA_EMBED_MODEL": "hash:384",
+        "NEWSQA_API_KEYS": "right-key",
+        "NEWSQA_FEED_INTERVAL": "0",
+        "NEWSQA_LOG_LEVEL": "INFO",
+    }
+    with live_server(tmp_path / "data", log, **env) as base:
+        assert httpx.get(f"{base}/v1/feeds?api_key=sekret-in-query", timeout=10).status_code == 401
+    text = log.read_text()
+    assert "GET /v1/feeds?… HTTP/1.1" in text and "sekret-in-query" not in text
