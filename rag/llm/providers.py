@@ -11,6 +11,9 @@ Providers (each integration is imported only when chosen, so the default install
 ``huggingface:<dir or package>``  ``llama-index-llms-huggingface``  local transformers model on CPU; a package
                                                                 that ships a ``.gguf`` file is dequantised
                                                                 once and cached under the data dir
+``llamacpp:<.gguf or package>``  ``xllamacpp`` (extra ``llamacpp``)  a GGUF model in-process on CPU
+                                                                (``rag/llm/llamacpp.py``); threads from
+                                                                ``NEWSQA_LLM_THREADS``
 ==================  ==========================================  ==========================================
 
 Every factory switches the SDK's own retry loop off (``max_retries=0``; Ollama's client has none) and
@@ -153,10 +156,26 @@ def _huggingface(spec: LLMSpec, s: Settings) -> Any:
     )
 
 
+def _llamacpp(spec: LLMSpec, s: Settings) -> Any:
+    from rag.llm.llamacpp import LlamaCppLLM, default_threads, resolve_gguf
+
+    path = resolve_gguf(spec.model)  # ConfigError (one line) before anything heavy is imported
+    _need("xllamacpp", "xllamacpp", "llamacpp")
+    return LlamaCppLLM(
+        model_path=str(path),
+        threads=s.llm_threads or default_threads(),
+        context_window=s.llm_context_tokens + s.llm_max_tokens,
+        max_tokens=s.llm_max_tokens,
+        temperature=s.llm_temperature,
+        timeout_s=s.llm_timeout_s,
+    )
+
+
 PROVIDERS: dict[str, Callable[[LLMSpec, Settings], Any]] = {
     "openai": _openai,
     "openai-compatible": _openai_compatible,
     "anthropic": _anthropic,
     "ollama": _ollama,
     "huggingface": _huggingface,
+    "llamacpp": _llamacpp,
 }
