@@ -8,6 +8,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from ingest.pipeline import IngestReport
+from rag.answer.sources import group_by_article
 from rag.types import Answer, Article, Passage
 
 console = Console(highlight=False, soft_wrap=True)
@@ -43,15 +44,19 @@ def print_answer(answer: Answer) -> None:
     console.print(escape(answer.answer) + "\n")
     if answer.citations:
         console.print("[bold]Sources[/bold]")
-    for c in answer.citations:
+    for group in group_by_article(answer.citations):  # an article cited three times is listed once
+        c = group.first
         console.print(
-            f"[{c.n}] {escape(c.title or '(untitled)')} — {escape(c.source or 'unknown outlet')}, {_date(c.published)}"
+            f"{group.markers} {escape(c.title or '(untitled)')} — {escape(c.source or 'unknown outlet')}, "
+            f"{_date(c.published)}"
         )
         if c.url:
             console.print(f"    {escape(c.url)}")
         if c.also_in:
             console.print(f"    also ran in: {escape(', '.join(o.source or o.url or '?' for o in c.also_in))}")
-        console.print(f"    [italic]“{escape(c.quote)}”[/italic]")
+        for quote in group.quotes:
+            marker = f"[{quote.n}] " if len(group.quotes) > 1 else ""
+            console.print(f"    {escape(marker)}[italic]“{escape(quote.quote)}”[/italic]")
 
 
 def print_articles(rows: list[tuple[Article, int]]) -> None:
