@@ -31,24 +31,27 @@ def _date(value: Any, end_of_day: bool) -> datetime | None:
         raise ValueError(str(exc)) from exc
 
 
-def valid_unicode(data: Any, path: str = "") -> Any:
+def valid_unicode(data: Any) -> Any:
     """``data`` unchanged if every string in it can be encoded; a lone surrogate (``"\\ud800"`` in JSON, which
-    Python's JSON reader accepts) is refused here instead of failing in the tokenizer as a 500."""
-    if isinstance(data, str):
-        try:
-            data.encode("utf-8")
-        except UnicodeEncodeError as exc:
-            where = f"{path}: " if path else ""
-            raise ValueError(
-                f"{where}lone surrogate {data[exc.start]!r} at character {exc.start}; send valid Unicode"
-            ) from None
-    elif isinstance(data, dict):
-        for key, item in data.items():
-            valid_unicode(key, path)
-            valid_unicode(item, f"{path}.{key}" if path else str(key))
-    elif isinstance(data, list):
-        for i, item in enumerate(data):
-            valid_unicode(item, f"{path}.{i}" if path else str(i))
+    Python's JSON reader accepts) is refused here instead of failing in the tokenizer as a 500. Iterative, so
+    a body nested as deep as the JSON reader allows cannot exhaust the stack."""
+    stack: list[tuple[Any, str]] = [(data, "")]
+    while stack:
+        item, path = stack.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                where = f"{path}: " if path else ""
+                raise ValueError(
+                    f"{where}lone surrogate {item[exc.start]!r} at character {exc.start}; send valid Unicode"
+                ) from None
+        elif isinstance(item, dict):
+            for key, value in item.items():
+                stack.append((key, path))
+                stack.append((value, f"{path}.{key}" if path else str(key)))
+        elif isinstance(item, list):
+            stack.extend((value, f"{path}.{i}" if path else str(i)) for i, value in enumerate(item))
     return data
 
 

@@ -131,6 +131,13 @@ CASES = [
         422,
         ["message 0 (assistant) is too long", "20,000"],
     ),
+    (
+        "nested 700 deep in a field",
+        "/v1/ask",
+        {"content": b'{"question": "q", "filters": {"sources": ' + b"[" * 700 + b"]" * 700 + b"}}", "headers": JSON},
+        422,
+        ["body.filters.sources.0", "valid string"],
+    ),
     # Probe L1: a URL httpx cannot parse was a 500 (InvalidURL); credentials are refused without being echoed.
     ("octal IPv4 URL", "/v1/articles", {"json": {"url": "http://0177.0.0.1:8771/"}}, 422, ["not a valid URL"]),
     ("circled-digit URL", "/v1/articles", {"json": {"url": "http://①②⑦.⓪.⓪.①/"}}, 422, ["not a valid URL"]),
