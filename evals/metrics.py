@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from rag.answer.markers import split_markers, split_sentences
+from rag.markup import neutralise
 from rag.text.normalize import normalize_text
 from rag.types import Answer, Article, Citation
 
@@ -185,13 +186,15 @@ def markers_resolve(answer: Answer) -> float | None:
 
 
 def quote_verbatim(citation: Citation, article: Article | None) -> bool:
-    """A quote is verbatim when its article exists and ``article.text[start:end] == quote`` (offsets given);
-    without offsets, when the quote occurs in ``article.text`` as is."""
+    """A quote is verbatim when its article exists and ``article.text[start:end]`` is the quote (offsets given);
+    without offsets, when the quote occurs in ``article.text``. The quote sent is the article text with
+    marker-like ``[n]`` and markdown links neutralised (``rag.markup``), so the article side is compared in that
+    form too."""
     if article is None or not citation.quote:
         return False
     if citation.start is not None and citation.end is not None:
-        return article.text[citation.start : citation.end] == citation.quote
-    return citation.quote in article.text
+        return neutralise(article.text[citation.start : citation.end]) == citation.quote
+    return citation.quote in neutralise(article.text)
 
 
 def quotes_verbatim(answer: Answer, get_article: Callable[[str], Article | None]) -> float | None:
