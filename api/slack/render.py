@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
+from rag.answer.sources import group_by_article
 from rag.markup import web_url
 from rag.types import Answer, Citation, Passage
 
@@ -226,8 +227,9 @@ def answer_blocks(answer: Answer, passages: list[Passage], now: datetime | None 
             blocks += _lines_sections(["*Closest sources I found:*", *closest])
         return blocks
     blocks = _mrkdwn_sections(link_citations(answer.answer, answer.citations))
-    lines = ["*Sources*"] + [
-        f"[{c.n}] " + source_line(c.title, c.url, c.source, c.published, now) for c in answer.citations
+    lines = ["*Sources*"] + [  # one line per article, however many of its quotes are cited
+        f"{g.markers} " + source_line(g.first.title, g.first.url, g.first.source, g.first.published, now)
+        for g in group_by_article(answer.citations)
     ]
     return [*blocks, {"type": "divider"}, *_lines_sections(lines)]
 
@@ -258,13 +260,17 @@ def render_answer(
 
 
 def quotes_view(answer: Answer, now: datetime | None = None) -> dict[str, Any]:
-    """A modal with each citation's verbatim quote and its source."""
+    """A modal with each cited article once, and under it every quote cited from it."""
     now = now or datetime.now(UTC)
     blocks: list[Block] = []
-    for c in answer.citations:
-        head = f"[{c.n}] " + source_line(c.title, c.url, c.source, c.published, now)
-        quote_text = "> " + escape(c.quote).replace("\n", "\n> ")
-        blocks += _mrkdwn_sections(head + "\n" + quote_text)
+    for group in group_by_article(answer.citations):
+        c = group.first
+        head = f"{group.markers} " + source_line(c.title, c.url, c.source, c.published, now)
+        labelled = len(group.quotes) > 1
+        quotes = [
+            "> " + (f"[{q.n}] " if labelled else "") + escape(q.quote).replace("\n", "\n> ") for q in group.quotes
+        ]
+        blocks += _mrkdwn_sections("\n".join([head, *quotes]))
     blocks = blocks[:100] or _mrkdwn_sections("This answer has no quotes.")
     return {
         "type": "modal",

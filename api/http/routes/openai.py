@@ -31,6 +31,7 @@ from api.http.schemas import (
     Usage,
 )
 from rag.answer import AnswerEvent
+from rag.answer.sources import group_by_article
 from rag.errors import NotFound
 from rag.types import Answer, Citation
 
@@ -45,12 +46,14 @@ def source_list(citations: list[Citation]) -> str:
     if not citations:
         return ""
     lines = ["", "", "Sources:"]
-    for c in citations:
+    for group in group_by_article(citations):  # an article cited several times is listed once
+        c = group.first
         when = c.published.date().isoformat() if c.published else None
         meta = ", ".join(x for x in (c.source, when) if x)
-        head = f"[{c.n}] {c.title or c.article_id}" + (f" ({meta})" if meta else "")
+        head = f"{group.markers} {c.title or c.article_id}" + (f" ({meta})" if meta else "")
         lines.append(head + (f" {c.url}" if c.url else ""))
-        lines.append(f'    "{c.quote}"')
+        labelled = len(group.quotes) > 1
+        lines += [f'    {f"[{q.n}] " if labelled else ""}"{q.quote}"' for q in group.quotes]
     return "\n".join(lines)
 
 

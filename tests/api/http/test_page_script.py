@@ -39,11 +39,18 @@ renderSources(list, [
   { n: 1, article_id: "a", title: "Evil", url: "javascript:alert(1)", quote: "q" },
   { n: 2, article_id: "b", title: "Good", url: "https://news.example/b", quote: "q" },
 ], 1);
+const grouped = mk("ol");
+renderSources(grouped, [
+  { n: 3, article_id: "a", title: "A", quote: "third" },
+  { n: 1, article_id: "a", title: "A", quote: "first" },
+  { n: 2, article_id: "b", title: "B", quote: "second" },
+], 1);
 console.log(JSON.stringify({
   links: box.children.filter((c) => c.tag === "a").map((c) => [c.textContent, c.href]),
   text: box.children.map((c) => c.textContent).join(""),
   streamingLinks: streaming.children.filter((c) => c.tag === "a").length,
-  titles: list.children.map((li) => [li.children[0].tag, li.children[0].href || null]),
+  titles: list.children.map((li) => [li.children[1].tag, li.children[1].href || null]),
+  grouped: grouped.children.map((li) => li.children.map((c) => [c.tag, c.id || null, c.textContent])),
 }));
 """
 
@@ -61,3 +68,13 @@ def test_only_engine_markers_and_http_urls_become_links() -> None:
     assert result["text"] == "Designed in Oslo [3][12]. Dell benefits [1]. Wistron too [2]."
     assert result["streamingLinks"] == 0  # while streaming the citations are not known: no links yet
     assert result["titles"] == [["span", None], ["a", "https://news.example/b"]]
+    # One entry per article, each quote anchored for its own marker.
+    assert result["grouped"] == [
+        [
+            ["span", None, "[1][3] "],
+            ["span", None, "A"],
+            ["blockquote", "src-1-1", "[1] first"],
+            ["blockquote", "src-1-3", "[3] third"],
+        ],
+        [["span", None, "[2] "], ["span", None, "B"], ["blockquote", "src-1-2", "second"]],
+    ]

@@ -159,3 +159,21 @@ def test_only_http_urls_become_links() -> None:
     assert render.link("https://news.example/a", "Title") == "<https://news.example/a|Title>"
     hostile = citation(1).model_copy(update={"url": "javascript:alert(1)"})  # as if stored before the check
     assert render.link_citations("Dell [1].", [hostile]) == "Dell [1]."
+
+
+def test_an_article_cited_twice_is_one_source_line_and_one_quote_block_with_both_quotes() -> None:
+    from api.slack.render import answer_blocks, quotes_view
+    from rag.types import Answer, Citation
+
+    def cite(n: int, article: str, quote: str) -> Citation:
+        return Citation(n=n, article_id=article, chunk_id=f"{article}:0", title=f"T{article}", source="O", quote=quote)
+
+    answer = Answer(
+        question="q",
+        answer="A. [1] B. [2] C. [3]",
+        citations=[cite(1, "a", "A."), cite(2, "b", "B."), cite(3, "a", "C.")],
+    )
+    sources = answer_blocks(answer, [])[-1]["text"]["text"]
+    assert sources.splitlines()[1:] == ["[1][3] *Ta* · O · undated", "[2] *Tb* · O · undated"]
+    modal = [b["text"]["text"] for b in quotes_view(answer)["blocks"]]
+    assert modal == ["[1][3] *Ta* · O · undated\n> [1] A.\n> [3] C.", "[2] *Tb* · O · undated\n> B."]
