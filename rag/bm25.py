@@ -3,16 +3,26 @@
 The index also keeps every chunk's text and metadata in memory, so search builds passages without a
 second round trip to the store. It is persisted with the store's generation token and rebuilt whenever
 the store's token differs (another process ingested or deleted).
+
+Persistence holds data only, never code (no pickle: loading one runs code, and a single flipped byte in the
+old pickle made every search fail until someone deleted it, probe M4). A snapshot is a directory: bm25s's
+own ``save`` for both retrievers, ``.npy`` arrays loaded with ``allow_pickle=False``, JSON for texts and
+metadata. A manifest (format version, generation, sha256 of every file) is written last and renamed into
+place atomically; a snapshot whose manifest, version or checksums do not match is discarded and rebuilt from
+the store, with one warning.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import math
 import os
-import pickle
+import shutil
 import tempfile
 import threading
+import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,7 +38,7 @@ from rag.text.tokens import tokenize
 log = logging.getLogger(__name__)
 logging.getLogger("bm25s").setLevel(logging.WARNING)  # bm25s forces DEBUG on import
 
-_FORMAT = 4  # bump when Bm25Snapshot changes: old cache files are then ignored and rebuilt
+_FORMAT = 5  # bump when the snapshot's files change: older caches are then discarded and rebuilt
 
 
 def index_text(title: str | None, text: str) -> str:
@@ -55,6 +65,14 @@ class Bm25Snapshot:
 
     def __post_init__(self) -> None:
         self.position = {cid: i for i, cid in enumerate(self.ids)}
+
+
+def _published(metas: list[dict[str, Any]]) -> np.ndarray:
+    return np.array([int(m.get("published_ts", -1)) for m in metas], dtype=np.int64)
+
+
+def _source_keys(metas: list[dict[str, Any]]) -> np.ndarray:
+    return np.array([source_key(m.get("source")) for m in metas], dtype=object)
 
 
 def _article_texts(texts: list[str], metas: list[dict[str, Any]]) -> tuple[list[str], list[list[int]]]:
@@ -100,8 +118,8 @@ def build_snapshot(
         ids=ids,
         texts=texts,
         metas=metas,
-        published_ts=np.array([int(m.get("published_ts", -1)) for m in metas], dtype=np.int64),
-        source_keys=np.array([source_key(m.get("source")) for m in metas], dtype=object),
+        published_ts=_published(metas),
+        source_keys=_source_keys(metas),
         retriever=retriever,
         doc_freq=dict(doc_freq),
         article_retriever=article_retriever,
@@ -125,7 +143,9 @@ class Bm25Index:
     def __init__(self, store: ChromaStore, cache_dir: Path, name: str, max_vector_chunks: int = 200_000) -> None:
         self._store = store
         self._max_vector_chunks = max_vector_chunks
-        self._path = cache_dir / f"bm25-{name}-v{_FORMAT}.pkl"
+        self._cache_dir = cache_dir
+        self._name = name
+        self._warned = False  # a damaged cache is reported once per process, then rebuilt quietly
         self._lock = threading.Lock()
         self._snapshot: Bm25Snapshot | None = None
 
@@ -164,19 +184,125 @@ class Bm25Index:
         return math.log(1.0 + (len(snap.ids) - df + 0.5) / (df + 0.5))
 
     def _load(self, generation: str) -> Bm25Snapshot | None:
+        """The persisted snapshot for ``generation``; None (rebuild) when absent, stale or unreadable."""
         try:
-            with self._path.open("rb") as fh:
-                snap = pickle.load(fh)
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError):
+            return load_snapshot(self._cache_dir, self._name, generation)
+        except Exception as exc:  # any damage (flipped byte, truncation, foreign file) costs a rebuild only
+            level = logging.WARNING if not self._warned else logging.DEBUG
+            self._warned = True
+            log.log(level, "discarding the unreadable BM25 cache in %s (%s); rebuilding it", self._cache_dir, exc)
             return None
-        return snap if isinstance(snap, Bm25Snapshot) and snap.generation == generation else None
 
     def _save(self, snap: Bm25Snapshot) -> None:
         try:
-            self._path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self._path.parent, suffix=".tmp")
-            with os.fdopen(fd, "wb") as fh:
-                pickle.dump(snap, fh, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, self._path)  # atomic: concurrent readers see the old or the new file
+            save_snapshot(self._cache_dir, self._name, snap)
         except OSError as exc:  # a read-only cache dir costs start-up time, not correctness
-            log.warning("could not persist the BM25 cache at %s: %s", self._path, exc)
+            log.warning("could not persist the BM25 cache in %s: %s", self._cache_dir, exc)
+
+
+# ---- persistence: data files only, a checksummed manifest written last ----------------------------------
+def manifest_path(cache_dir: Path, name: str) -> Path:
+    return cache_dir / f"bm25-{name}.json"
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _write_json(path: Path, value: Any) -> None:
+    path.write_text(json.dumps(value, ensure_ascii=False), encoding="utf-8")
+
+
+def save_snapshot(cache_dir: Path, name: str, snap: Bm25Snapshot) -> None:
+    """Write ``snap`` to a fresh directory, then point the manifest at it (atomic rename); drop older ones."""
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    folder = cache_dir / f"bm25-{name}.snap-{uuid.uuid4().hex[:12]}"
+    folder.mkdir()
+    _write_json(
+        folder / "chunks.json",
+        {"ids": snap.ids, "texts": snap.texts, "metas": snap.metas, "article_chunks": snap.article_chunks},
+    )
+    _write_json(folder / "doc_freq.json", snap.doc_freq)
+    if snap.retriever is not None:
+        snap.retriever.save(str(folder / "chunk_bm25"))
+    if snap.article_retriever is not None:
+        snap.article_retriever.save(str(folder / "article_bm25"))
+    if snap.vectors is not None:
+        np.save(folder / "vectors.npy", np.ascontiguousarray(snap.vectors, dtype=np.float32), allow_pickle=False)
+    files = {p.relative_to(folder).as_posix(): _sha256(p) for p in sorted(folder.rglob("*")) if p.is_file()}
+    manifest = {"format": _FORMAT, "generation": snap.generation, "folder": folder.name, "files": files}
+    fd, tmp = tempfile.mkstemp(dir=cache_dir, suffix=".tmp")
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump(manifest, fh)
+    os.replace(tmp, manifest_path(cache_dir, name))  # atomic: readers see the old or the new manifest
+    _remove_others(cache_dir, name)
+
+
+def _remove_others(cache_dir: Path, name: str) -> None:
+    """Delete snapshot folders the manifest no longer names, and pickles from before format 5 (best effort)."""
+    try:
+        current = json.loads(manifest_path(cache_dir, name).read_text(encoding="utf-8"))["folder"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return
+    for old in cache_dir.glob(f"bm25-{name}.snap-*"):
+        if old.name != current:
+            shutil.rmtree(old, ignore_errors=True)
+    for legacy in cache_dir.glob(f"bm25-{name}-v*.pkl"):
+        legacy.unlink(missing_ok=True)
+
+
+def load_snapshot(cache_dir: Path, name: str, generation: str) -> Bm25Snapshot | None:
+    """The saved snapshot if it is for ``generation``; None when there is none or it is stale.
+
+    Raises (ValueError, OSError, ...) when a cache is there but damaged: wrong version, checksum mismatch,
+    missing or extra files, unreadable content."""
+    path = manifest_path(cache_dir, name)
+    if not path.exists():
+        return None
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    if not isinstance(manifest, dict) or manifest.get("format") != _FORMAT:
+        found = manifest.get("format") if isinstance(manifest, dict) else type(manifest).__name__
+        raise ValueError(f"format {found!r}, expected {_FORMAT}")
+    if manifest["generation"] != generation:
+        return None  # the store changed since: a normal rebuild, not damage
+    folder = cache_dir / str(manifest["folder"])
+    if folder.parent != cache_dir or not folder.is_dir():
+        raise ValueError(f"snapshot folder {manifest['folder']!r} is missing")
+    files: dict[str, str] = manifest["files"]
+    present = {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()}
+    if present != set(files):
+        raise ValueError("the snapshot's files differ from its manifest")
+    for rel, digest in files.items():
+        if _sha256(folder / rel) != digest:
+            raise ValueError(f"checksum mismatch in {rel}")
+    chunks = json.loads((folder / "chunks.json").read_text(encoding="utf-8"))
+    ids, texts, metas = list(chunks["ids"]), list(chunks["texts"]), [dict(m) for m in chunks["metas"]]
+    if not len(ids) == len(texts) == len(metas):
+        raise ValueError("chunk lists of different lengths")
+    vectors = None
+    if (folder / "vectors.npy").exists():
+        vectors = np.load(folder / "vectors.npy", allow_pickle=False)
+        if vectors.dtype != np.float32 or vectors.ndim != 2 or len(vectors) != len(ids):
+            raise ValueError(f"vectors of shape {vectors.shape} for {len(ids)} chunks")
+    retriever = article_retriever = None
+    if (folder / "chunk_bm25").is_dir():
+        retriever = bm25s.BM25.load(str(folder / "chunk_bm25"), allow_pickle=False)
+    if (folder / "article_bm25").is_dir():
+        article_retriever = bm25s.BM25.load(str(folder / "article_bm25"), allow_pickle=False)
+    return Bm25Snapshot(
+        generation=generation,
+        ids=ids,
+        texts=texts,
+        metas=metas,
+        published_ts=_published(metas),
+        source_keys=_source_keys(metas),
+        retriever=retriever,
+        doc_freq={str(k): int(v) for k, v in json.loads((folder / "doc_freq.json").read_text("utf-8")).items()},
+        article_retriever=article_retriever,
+        article_chunks=[[int(i) for i in group] for group in chunks["article_chunks"]],
+        vectors=vectors,
+    )
