@@ -45,9 +45,9 @@ def main() -> None:
     pos = []
     for q in questions:
         choices, gold = q.item.choices or [], q.item.answer_index or 0
-        best, missing, answer = features(q.text, q.as_of)
+        best, feats, answer = features(q.text, q.as_of)
         text = answer.answer
-        pos.append((best, missing, answer, m.choice_correct(choices, gold, text), m.contains(choices[gold], text)))
+        pos.append((best, feats, answer, m.choice_correct(choices, gold, text), m.contains(choices[gold], text)))
     neg = [features(u.question, parse_date(u.as_of, end_of_day=True)) for u in unanswerable]
 
     n, s = len(pos), engine.settings

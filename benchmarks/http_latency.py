@@ -96,7 +96,7 @@ def main() -> None:
     parser.add_argument("--clients", default="1,8,32", help="concurrency levels")
     parser.add_argument("--threads", type=int, default=4, help="NEWSQA_HTTP_ENGINE_THREADS of the server")
     args = parser.parse_args()
-    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]  (progress shows when piped to a file)
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]  # progress shows when piped to a file
     if shutil.which("wrk") is None:
         subprocess.run(
             ["apt-get", "install", "-y", "-qq", "wrk"],

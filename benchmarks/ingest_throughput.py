@@ -17,6 +17,7 @@ from pathlib import Path
 
 from benchmarks._common import rtqa_dir
 from ingest.engine import Engine
+from ingest.readers import Failure, RawDocument
 from ingest.readers.jsonl import record_to_document
 from rag.settings import Settings
 
@@ -26,7 +27,7 @@ def main() -> None:
     parser.add_argument("-n", type=int, default=120, help="number of articles")
     args = parser.parse_args()
     records = json.loads((rtqa_dir() / "corpus.json").read_text())[: args.n]
-    docs = [record_to_document(r, f"corpus.json#{i}") for i, r in enumerate(records)]
+    docs: list[RawDocument | Failure] = [record_to_document(r, f"corpus.json#{i}") for i, r in enumerate(records)]
     with tempfile.TemporaryDirectory() as tmp:
         engine = Engine(Settings(data_dir=Path(tmp)))
         engine.warm_up()

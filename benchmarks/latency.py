@@ -1,7 +1,8 @@
 """Warm-process latency of search and ask (extractive) over the RealTime QA corpus.
 
 Each RealTime QA question is searched / asked once as of its question date, after a warm-up pass; prints
-p50 and p95 in milliseconds (``evals.metrics.percentile``, interpolated, as the eval reports print them).
+p50 and p95 in milliseconds (``evals.metrics.percentile``, interpolated, as the eval reports print them) as
+the Markdown table of docs/measurements.md.
 
     python -m benchmarks.latency [--store DIR]
 """
@@ -30,6 +31,7 @@ def main() -> None:
     def ask(q: Question) -> object:
         return engine.ask(q.text, filters=Filters(as_of=q.as_of))
 
+    print("| operation | n | p50 ms | p95 ms | max ms |\n|---|---|---|---|---|")
     for name, op in [("search", search), ("ask", ask)]:
         times = []
         for q in questions:
@@ -37,7 +39,7 @@ def main() -> None:
             op(q)
             times.append((time.perf_counter() - t) * 1000)
         p50, p95 = percentile(times, 50) or 0.0, percentile(times, 95) or 0.0
-        print(f"{name:6} n={len(times)}  p50 {p50:6.1f} ms  p95 {p95:6.1f} ms  max {max(times):6.1f} ms")
+        print(f"| {name} | {len(times)} | {p50:.1f} | {p95:.1f} | {max(times):.1f} |")
 
 
 if __name__ == "__main__":

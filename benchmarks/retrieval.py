@@ -3,7 +3,7 @@
 Each RealTime QA question is searched; results are ranked articles (best passage each); gold ids are
 resolved as ``newsqa eval`` resolves them. Modes: dense only, BM25 only, hybrid (RRF), all without recency
 and with no date filter; then hybrid with recency: as of the question's date (later articles excluded)
-with the recency prior.
+with the recency prior. Prints the Markdown table of docs/measurements.md.
 
     python -m benchmarks.retrieval [--half-life DAYS] [--weight W] [--store DIR]
 """
@@ -39,6 +39,11 @@ def evaluate(
     return {"hits@1": hits[1] / n, "hits@5": hits[5] / n, "hits@10": hits[10] / n, "mrr@10": mrr / n}
 
 
+def row(name: str, m: dict[str, float]) -> None:
+    """One row of the Markdown table docs/measurements.md holds."""
+    print(f"| {name} | {m['hits@1']:.3f} | {m['hits@5']:.3f} | {m['hits@10']:.3f} | {m['mrr@10']:.3f} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--half-life", type=float, default=None, help="recency half-life in days")
@@ -52,23 +57,21 @@ def main() -> None:
         overrides["recency_weight"] = args.weight
     engine = realtimeqa_engine(args.store, **overrides)
     questions = realtimeqa_questions(engine)
-    print(f"RealTime QA retrieval, n={len(questions)} questions, {engine.store.counts()}")
-    print(f"{'mode':28} hits@1  hits@5  hits@10  mrr@10")
+    print(f"RealTime QA retrieval, n={len(questions)} questions, {engine.store.counts()}\n")
+    print("| retrieval (article ranking) | Hits@1 | Hits@5 | Hits@10 | MRR@10 |\n|---|---|---|---|---|")
     weight = engine.settings.recency_weight
     no_recency = Retriever(
         engine.store, engine.embedder, engine.bm25, engine.settings.model_copy(update={"recency_weight": 0.0})
     )
     rows = [
         ("dense only", ("dense",), False),
-        ("bm25 only", ("bm25",), False),
-        ("hybrid (rrf)", ("dense", "bm25"), False),
+        ("BM25 only", ("bm25",), False),
+        ("hybrid (RRF)", ("dense", "bm25"), False),
     ]
     for name, signals, recency in rows:
-        m = evaluate(no_recency, questions, signals, recency)
-        print(f"{name:28} {m['hits@1']:.3f}   {m['hits@5']:.3f}   {m['hits@10']:.3f}    {m['mrr@10']:.3f}")
-    m = evaluate(engine.retriever, questions, ("dense", "bm25"), True)
-    label = f"hybrid + recency (hl={engine.settings.recency_half_life_days:g}d, w={weight:g})"
-    print(f"{label:28} {m['hits@1']:.3f}   {m['hits@5']:.3f}   {m['hits@10']:.3f}    {m['mrr@10']:.3f}")
+        row(name, evaluate(no_recency, questions, signals, recency))
+    label = f"hybrid + recency (as of the question date, half-life {engine.settings.recency_half_life_days:g} d, "
+    row(label + f"weight {weight:g})", evaluate(engine.retriever, questions, ("dense", "bm25"), True))
 
 
 if __name__ == "__main__":
