@@ -25,13 +25,13 @@ import hashlib
 import logging
 import re
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
 from ingest.readers import Failure
 from rag.settings import Settings
 from rag.store import UNDATED_TS, ChromaStore, also_in_from, timestamp
+from rag.store.schema import BAND_KEY, MINHASH
 from rag.types import Article, OutletCopy
 
 log = logging.getLogger(__name__)
@@ -74,8 +74,8 @@ def band_keys(sig: np.ndarray) -> list[str]:
 
 def record_fields(sig: np.ndarray) -> dict[str, str]:
     """Metadata for an article record: the signature and its band keys."""
-    fields = {f"mh_b{i}": key for i, key in enumerate(band_keys(sig))}
-    fields["minhash"] = base64.b64encode(sig.astype(np.uint32).tobytes()).decode()
+    fields = {BAND_KEY.format(i): key for i, key in enumerate(band_keys(sig))}
+    fields[MINHASH] = base64.b64encode(sig.astype(np.uint32).tobytes()).decode()
     return fields
 
 
@@ -123,24 +123,19 @@ class StoryIndex:
             if other_id != article.id and same_window(when, other_when):
                 found.append(StoryMatch(other_id, similarity(sig, other)))
         stored: list[StoryMatch] = []
-        for other_id, meta in self._candidates(sig):
-            if other_id == article.id or not meta.get("minhash"):
+        for other_id, meta in self.store.story_candidates(band_keys(sig)):
+            if other_id == article.id or not meta.get(MINHASH):
                 continue
             if same_window(when, int(meta.get("published_ts", UNDATED_TS))):
                 story = str(meta.get("story_id") or other_id)  # a copy's story is the one to join
-                stored.append(StoryMatch(story, similarity(sig, _decode(str(meta["minhash"])))))
+                stored.append(StoryMatch(story, similarity(sig, _decode(str(meta[MINHASH])))))
         found += [m for m in stored if m.story_id != article.id]
         found = sorted((m for m in found if m.similarity >= self.threshold), key=lambda m: -m.similarity)
         for m in found:
             # a story deleted since its copies were recorded is no story to join
-            if m.story_id in pending or self.store.articles.get(ids=[m.story_id], include=[])["ids"]:
+            if m.story_id in pending or self.store.exists(m.story_id):
                 return m
         return None
-
-    def _candidates(self, sig: np.ndarray) -> list[tuple[str, dict[str, Any]]]:
-        clauses: list[dict[str, Any]] = [{f"mh_b{i}": key} for i, key in enumerate(band_keys(sig))]
-        got = self.store.articles.get(where={"$or": clauses}, include=["metadatas"])
-        return list(zip(got["ids"], [dict(m) for m in got["metadatas"] or []], strict=True))
 
     def remember(self, article: Article) -> None:
         """``article`` will be indexed in this run: later copies in the same run join its story."""
@@ -154,9 +149,8 @@ class StoryIndex:
 
     def carry_over(self, article: Article) -> Article:
         """An updated article keeps the outlets already listed on its story."""
-        got = self.store.articles.get(ids=[article.id], include=["metadatas"])
-        metas = got["metadatas"] or []
-        return article.model_copy(update={"also_in": also_in_from(dict(metas[0]))}) if metas else article
+        meta = self.store.article_meta(article.id)
+        return article.model_copy(update={"also_in": also_in_from(meta)}) if meta is not None else article
 
     def record_copies(self, copies: list[tuple[Article, StoryMatch]]) -> tuple[list[str], list[Failure]]:
         """Store each copy as a chunkless record pointing at its story and list it on the story.
@@ -170,15 +164,14 @@ class StoryIndex:
         for copy, match in copies:
             by_story.setdefault(match.story_id, []).append(copy)
         for story_id, members in by_story.items():
-            got = self.store.articles.get(ids=[story_id], include=["metadatas", "embeddings"])
-            if not got["ids"]:
+            meta, vector = self.store.article_meta(story_id), self.store.article_vector(story_id)
+            if meta is None or vector is None:
                 failures += [Failure(c.url or c.id, f"its story {story_id} is no longer in the store") for c in members]
                 continue
-            vector = np.asarray(got["embeddings"][0], dtype=np.float32)[None, :]  # type: ignore[index]
-            also_in = {c.article_id: c for c in also_in_from(dict((got["metadatas"] or [{}])[0]))}
+            also_in = {c.article_id: c for c in also_in_from(meta)}
             for copy in members:
                 record = copy.model_copy(update={"story_id": story_id, "also_in": []})
-                self.store.write_article(record, [], vector, extra_metadata=self.fields(copy))
+                self.store.write_article(record, [], vector[None, :], extra_metadata=self.fields(copy))
                 recorded.append(copy.id)
                 also_in[copy.id] = OutletCopy(
                     article_id=copy.id, source=copy.source, url=copy.url, title=copy.title, published=copy.published

@@ -20,15 +20,12 @@ compare it with theirs and rebuild when another process has changed the store.
 from __future__ import annotations
 
 import fcntl
-import json
 import os
-import threading
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
@@ -36,154 +33,21 @@ import numpy as np
 
 from rag.errors import NotFound, StoreUnavailable
 from rag.settings import Settings
-from rag.text.ids import source_key, text_hash
+from rag.store.locks import file_lock, is_free
+from rag.store.schema import (
+    ARTICLE_ID,
+    BAND_KEY,
+    N_CHUNKS,
+    TEXT_HASH,
+    also_in_json,
+    article_from,
+    article_metadata,
+    chunk_metadata,
+    passage_from,
+)
 from rag.types import Article, Chunk, OutletCopy, Passage
 
 _PAGE = 5000
-UNDATED_TS = -1  # chunks of undated articles: pass `until`/as_of filters, fail `since`
-
-
-def timestamp(dt: datetime | None) -> int:
-    return int(dt.timestamp()) if dt else UNDATED_TS
-
-
-def article_metadata(article: Article) -> dict[str, Any]:
-    meta: dict[str, Any] = {
-        "article_id": article.id,
-        "title": article.title or "",
-        "source": article.source or "",
-        "source_key": source_key(article.source),
-        "authors": json.dumps(article.authors),
-        "published": article.published.isoformat() if article.published else "",
-        "published_ts": timestamp(article.published),
-        "url": article.url or "",
-        "content_hash": article.content_hash,
-        "text_hash": text_hash(article.text),
-        "ingested_at": article.ingested_at.isoformat(),
-        # web ingest (issue 8): partial feed-entry text, field provenance, syndicated story grouping
-        "partial": article.partial,
-        "provenance": json.dumps(article.provenance),
-        "story_id": article.story_id or "",
-        "also_in": also_in_json(article.also_in),
-    }
-    return meta
-
-
-def also_in_json(copies: Sequence[OutletCopy]) -> str:
-    return json.dumps([c.model_dump(mode="json") for c in copies])
-
-
-def also_in_from(meta: dict[str, Any]) -> list[OutletCopy]:
-    return [OutletCopy.model_validate(c) for c in json.loads(meta.get("also_in") or "[]")]
-
-
-def _article_from(meta: dict[str, Any], text: str) -> Article:
-    return Article(
-        id=meta["article_id"],
-        title=meta.get("title") or None,
-        source=meta.get("source") or None,
-        authors=json.loads(meta.get("authors") or "[]"),
-        published=datetime.fromisoformat(meta["published"]) if meta.get("published") else None,
-        url=meta.get("url") or None,
-        text=text,
-        ingested_at=datetime.fromisoformat(meta["ingested_at"]),
-        content_hash=meta.get("content_hash", ""),
-        partial=bool(meta.get("partial", False)),
-        provenance=json.loads(meta.get("provenance") or "{}"),
-        story_id=meta.get("story_id") or None,
-        also_in=also_in_from(meta),
-    )
-
-
-def passage_from(chunk_id: str, text: str, meta: dict[str, Any]) -> Passage:
-    return Passage(
-        chunk_id=chunk_id,
-        article_id=meta["article_id"],
-        index=int(meta["index"]),
-        text=text,
-        start=int(meta["start"]),
-        end=int(meta["end"]),
-        title=meta.get("title") or None,
-        source=meta.get("source") or None,
-        authors=json.loads(meta.get("authors") or "[]"),
-        published=datetime.fromisoformat(meta["published"]) if meta.get("published") else None,
-        url=meta.get("url") or None,
-        also_in=also_in_from(meta),
-    )
-
-
-def build_where(
-    *, since: datetime | None = None, until: datetime | None = None, sources: Sequence[str] | None = None
-) -> dict[str, Any] | None:
-    """Chroma ``where`` clause for the shared filters (published range, outlets)."""
-    clauses: list[dict[str, Any]] = []
-    if since is not None:
-        clauses.append({"published_ts": {"$gte": timestamp(since)}})
-    if until is not None:
-        clauses.append({"published_ts": {"$lte": timestamp(until)}})
-    if sources:
-        clauses.append({"source_key": {"$in": [source_key(s) for s in sources]}})
-    if not clauses:
-        return None
-    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
-
-
-class _FileLock:
-    """A lock for threads and processes alike: a reentrant threading lock, then ``flock`` on ``path``.
-
-    One per lock file per process (``_LOCKS``), shared by every ChromaStore of that process on the store; the
-    kernel releases the flock when its holder dies, so a killed writer never blocks the others."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._rlock = threading.RLock()
-        self._depth = 0
-        self._fd: int | None = None
-
-    @contextmanager
-    def hold(self) -> Iterator[None]:
-        with self._rlock:
-            if self._depth == 0:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX)
-                except BaseException:
-                    os.close(fd)
-                    raise
-                self._fd = fd
-            self._depth += 1
-            try:
-                yield
-            finally:
-                self._depth -= 1
-                if self._depth == 0 and self._fd is not None:
-                    os.close(self._fd)  # closing releases the flock
-                    self._fd = None
-
-
-_LOCKS: dict[Path, _FileLock] = {}
-_LOCKS_GUARD = threading.Lock()
-
-
-def _file_lock(path: Path) -> _FileLock:
-    with _LOCKS_GUARD:
-        return _LOCKS.setdefault(path, _FileLock(path))
-
-
-def _is_free(path: Path) -> bool:
-    """True when nobody holds the flock on ``path`` (its writer is gone)."""
-    try:
-        fd = os.open(path, os.O_RDWR)
-    except OSError:
-        return False
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        return False
-    finally:
-        os.close(fd)  # also drops the probe's own lock
-    return True
 
 
 @dataclass(frozen=True)
@@ -202,10 +66,11 @@ class ChromaStore:
         self._chunks_name = f"{settings.collection}_chunks"
         self._known_generation: str | None = None
         locks = settings.data_dir.resolve() / "locks"
-        self._write_lock = _file_lock(locks / f"{settings.collection}.write.lock")
+        self._write_lock = file_lock(locks / f"{settings.collection}.write.lock")
         self._sessions = locks / f"{settings.collection}.writers"
         self._scanned = self._sessions / ".scanned"  # absent: a store from before sessions, scan it once
-        self._open()
+        with self._write_lock.hold():  # two processes creating one new store at once race Chroma's schema setup
+            self._open()
 
     def _open(self) -> None:
         import chromadb
@@ -295,12 +160,12 @@ class ChromaStore:
         Scans the store only when a writer session's lock is free (its writer died) or on the first run of a
         store that predates sessions; runs under the write lock, so no live writer's work is in flight."""
         legacy = not self._scanned.exists()
-        dead = [] if legacy else [p for p in self._sessions.glob("*.lock") if _is_free(p)]
+        dead = [] if legacy else [p for p in self._sessions.glob("*.lock") if is_free(p)]
         if not legacy and not dead:
             return 0
         with self.write_lock():
             committed = set(self.articles.get(include=[])["ids"])
-            orphans = [cid for cid, meta in self.iter_chunk_metadata() if meta["article_id"] not in committed]
+            orphans = [cid for cid, meta in self.iter_chunk_metadata() if meta[ARTICLE_ID] not in committed]
             for start in range(0, len(orphans), _PAGE):
                 self.chunks.delete(ids=orphans[start : start + _PAGE])
             if orphans:
@@ -322,8 +187,8 @@ class ChromaStore:
         if not metas:
             return None
         meta: dict[str, Any] = dict(metas[0])
-        actual = len(self.chunks.get(where={"article_id": article_id}, include=[])["ids"])
-        return Committed(str(meta.get("content_hash")), complete=actual == int(meta.get("n_chunks", 0)))
+        actual = len(self.chunks.get(where={ARTICLE_ID: article_id}, include=[])["ids"])
+        return Committed(str(meta.get("content_hash")), complete=actual == int(meta.get(N_CHUNKS, 0)))
 
     def committed_hash(self, article_id: str) -> str | None:
         """Content hash of a complete committed record (None when absent or missing chunks)."""
@@ -332,7 +197,7 @@ class ChromaStore:
 
     def find_text(self, digest: str) -> str | None:
         """Id of a committed article with exactly this text (see ``rag.text.ids.text_hash``), if any."""
-        got = self.articles.get(where={"text_hash": digest}, limit=1, include=[])
+        got = self.articles.get(where={TEXT_HASH: digest}, limit=1, include=[])
         return got["ids"][0] if got["ids"] else None
 
     def write_article(
@@ -354,9 +219,9 @@ class ChromaStore:
                     ids=[c.id for c in chunks],
                     documents=[c.text for c in chunks],
                     embeddings=vectors,  # type: ignore[arg-type]
-                    metadatas=[{**base, "index": c.index, "start": c.start, "end": c.end} for c in chunks],
+                    metadatas=[chunk_metadata(base, c) for c in chunks],
                 )
-            stale = self.chunks.get(where={"article_id": article.id}, include=[])["ids"]
+            stale = self.chunks.get(where={ARTICLE_ID: article.id}, include=[])["ids"]
             keep = {c.id for c in chunks}
             if extra := [i for i in stale if i not in keep]:
                 self.chunks.delete(ids=extra)
@@ -366,7 +231,7 @@ class ChromaStore:
                 ids=[article.id],
                 documents=[article.text],
                 embeddings=[(mean / norm).tolist()],
-                metadatas=[{**base, "n_chunks": len(chunks), **(extra_metadata or {})}],
+                metadatas=[{**base, N_CHUNKS: len(chunks), **(extra_metadata or {})}],
             )
 
     def set_also_in(self, article_id: str, copies: Sequence[OutletCopy]) -> None:
@@ -374,7 +239,7 @@ class ChromaStore:
         fields = {"also_in": also_in_json(copies)}
         with self.write_lock():
             self.articles.update(ids=[article_id], metadatas=[fields])
-            ids = self.chunks.get(where={"article_id": article_id}, include=[])["ids"]
+            ids = self.chunks.get(where={ARTICLE_ID: article_id}, include=[])["ids"]
             for start in range(0, len(ids), _PAGE):
                 page = ids[start : start + _PAGE]
                 self.chunks.update(ids=page, metadatas=[fields] * len(page))
@@ -383,9 +248,8 @@ class ChromaStore:
     def delete_article(self, article_id: str) -> int:
         """Remove an article and all its chunks; returns the number of chunks removed."""
         with self.write_lock():
-            ids = self.chunks.get(where={"article_id": article_id}, include=[])["ids"]
-            exists = bool(self.articles.get(ids=[article_id], include=[])["ids"])
-            if not ids and not exists:
+            ids = self.chunks.get(where={ARTICLE_ID: article_id}, include=[])["ids"]
+            if not ids and not self.exists(article_id):
                 raise NotFound(f"no article with id {article_id!r} (see `newsqa articles`)")
             self.articles.delete(ids=[article_id])
             if ids:
@@ -438,18 +302,39 @@ class ChromaStore:
                 self._reopen()
         return [(cid, 1.0 - float(d)) for cid, d in zip(res["ids"][0], (res["distances"] or [[]])[0], strict=True)]
 
+    def exists(self, article_id: str) -> bool:
+        """Whether an article record (indexed article or syndicated copy) with this id is committed."""
+        return bool(self.articles.get(ids=[article_id], include=[])["ids"])
+
+    def article_meta(self, article_id: str) -> dict[str, Any] | None:
+        """The raw metadata of a committed article record (see ``rag.store.schema``), if any."""
+        metas = self.articles.get(ids=[article_id], include=["metadatas"])["metadatas"] or []
+        return dict(metas[0]) if metas else None
+
+    def article_vector(self, article_id: str) -> np.ndarray | None:
+        """The vector of a committed article record (the mean of its chunk vectors), if any."""
+        got = self.articles.get(ids=[article_id], include=["embeddings"])
+        embeddings = got["embeddings"]
+        return np.asarray(embeddings[0], dtype=np.float32) if got["ids"] and embeddings is not None else None
+
+    def story_candidates(self, band_keys: Sequence[str]) -> list[tuple[str, dict[str, Any]]]:
+        """Article records sharing at least one LSH band key with a signature (ingest.neardup), with metadata."""
+        clauses: list[dict[str, Any]] = [{BAND_KEY.format(i): key} for i, key in enumerate(band_keys)]
+        got = self.articles.get(where={"$or": clauses}, include=["metadatas"])
+        return list(zip(got["ids"], [dict(m) for m in got["metadatas"] or []], strict=True))
+
     def get_article(self, article_id: str) -> Article:
         got = self.articles.get(ids=[article_id], include=["documents", "metadatas"])
         if not got["ids"]:
             raise NotFound(f"no article with id {article_id!r} (see `newsqa articles`)")
-        return _article_from(dict((got["metadatas"] or [{}])[0]), (got["documents"] or [""])[0])
+        return article_from(dict((got["metadatas"] or [{}])[0]), (got["documents"] or [""])[0])
 
     def list_articles(self, where: dict[str, Any] | None = None) -> list[tuple[Article, int]]:
         """Committed articles (text omitted) with their chunk counts, newest first."""
         out = []
         for page in self._pages(self.articles, include=["metadatas"], where=where):
             for meta in page["metadatas"] or []:
-                out.append((_article_from(dict(meta), ""), int(meta.get("n_chunks", 0))))
+                out.append((article_from(dict(meta), ""), int(meta.get(N_CHUNKS, 0))))
         epoch = datetime.min.replace(tzinfo=UTC)
         out.sort(key=lambda item: (item[0].published or epoch, item[0].id), reverse=True)
         return out
