@@ -11,8 +11,10 @@ that runs past ``NEWSQA_LLM_TIMEOUT_S`` (waiting for the lock included) is stopp
 prompt on the same CPU would take as long again. A consumer that stops reading a stream (the grounded
 answerer, once it has the answer line) stops the generation too.
 
-Measured on this shared 2-core machine (1 thread): SmolLM2-135M Q4_1 loads in 0.6-4 s and generates 10-80
-tok/s depending on the load; Qwen2.5-Coder-1.5B Q4_K_M loads in ~4 s, ~1.9 GB RSS (``benchmarks/llm_local.py``).
+Measured (``benchmarks/llm_local.py``, docs/llm.md), 1 thread on a shared 2-core machine at load 12-15:
+SmolLM2-135M Q4_1 loads in ~4 s (0.6 s idle), reads prompts at 9-16 tok/s and generates 3-10 tok/s (40-80
+idle); Qwen2.5-Coder-1.5B Q4_K_M generated 0.8 tok/s (12-19 idle). With the system prompt cached, a grounded
+reply's cost is mostly the ~300-500 new prompt tokens.
 """
 
 from __future__ import annotations
