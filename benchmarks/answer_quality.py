@@ -1,0 +1,163 @@
+"""Answer quality on the realistic store (the bundled sample + the whole RealTime QA corpus).
+
+One run reports, with ONE correctness rule (``evals.metrics.correct``; multiple choice via
+``evals.metrics.choice_correct``):
+
+- RealTime QA (206 questions, asked as of their question date, choices not shown): correct, false abstention;
+- the 62 same-topic unanswerable questions (``evals/data/realtimeqa_unanswerable.jsonl``): abstention;
+- the sample set (32 questions): answerable correct, abstention on its unanswerables;
+- two-part questions (``evals/data/two_part.jsonl``, when present): both parts right, each part right;
+- the flagship question "Who benefits if Supermicro loses xAI?": Dell, Wistron and Inventec each in a cited
+  verbatim quote;
+- oracle: share of answerable questions where some candidate sentence alone would be judged correct (the
+  ceiling for sentence choice given retrieval);
+- ``ask`` latency warm (p50 / p95 over the RealTime QA questions).
+
+Usage: ``python benchmarks/answer_quality.py [--store /work/cache/bench-store] [--json out.json] [--label x]``.
+The store is built with ``--build`` (sample + RealTime QA corpus) when it is empty.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from evals.metrics import contains, correct, percentile  # noqa: E402
+from evals.sets import DATA, EvalItem, load_jsonl, realtimeqa_items  # noqa: E402
+from rag.dates import parse_date  # noqa: E402
+from rag.engine import Engine  # noqa: E402
+from rag.settings import Settings  # noqa: E402
+from rag.types import Answer, Filters  # noqa: E402
+
+SHARED = ROOT.parent / "shared" / "data"
+DEFAULT_STORE = Path("/work/cache/bench-store")
+FLAGSHIP = "Who benefits if Supermicro loses xAI?"
+FLAGSHIP_NAMES = ("Dell", "Wistron", "Inventec")
+
+
+def open_engine(store: Path, build: bool = False) -> Engine:
+    engine = Engine(Settings(data_dir=store))
+    if engine.store.counts()["articles"] == 0:
+        if not build:
+            sys.exit(f"empty store at {store}: pass --build to ingest the sample and the RealTime QA corpus")
+        engine.ingest_paths([ROOT / "samples", SHARED / "realtimeqa" / "corpus.json"])
+    engine.warm_up()
+    return engine
+
+
+def item_filters(item: EvalItem) -> Filters:
+    return Filters(as_of=parse_date(item.as_of, end_of_day=True)) if item.as_of else Filters()
+
+
+def judge(item: EvalItem, answer: Answer) -> float | None:
+    return correct(answer, unanswerable=item.unanswerable, all_of=item.all_of, any_of=item.any_of,
+                   choices=item.choices, answer_index=item.answer_index)
+
+
+def oracle(engine: Engine, item: EvalItem, passages: list) -> bool:  # type: ignore[type-arg]
+    """Some candidate sentence, quoted alone, would be judged correct."""
+    for c in engine.answerer.score(item.question, passages):
+        if judge(item, Answer(question=item.question, answer=c.text)):
+            return True
+    return False
+
+
+def part_right(part: dict[str, Any], answer: Answer) -> bool:
+    return all(contains(s, answer.answer) for s in part.get("all_of", [])) and all(
+        any(contains(a, answer.answer) for a in group) for group in part.get("any_of", [])
+    )
+
+
+def run_items(engine: Engine, items: list[EvalItem], with_oracle: bool = True) -> list[dict[str, Any]]:
+    out = []
+    for item in items:
+        filters = item_filters(item)
+        t = time.perf_counter()
+        answer = engine.ask(item.question, filters=filters)
+        ms = (time.perf_counter() - t) * 1000
+        rec: dict[str, Any] = {"id": item.id, "question": item.question, "abstained": answer.abstained,
+                               "correct": judge(item, answer), "ms": ms, "answer": answer.answer,
+                               "unanswerable": item.unanswerable}
+        if with_oracle and not item.unanswerable:
+            passages = engine.search(item.question, filters=filters.model_copy(
+                update={"as_of": filters.as_of or answer.as_of}))
+            rec["oracle"] = oracle(engine, item, passages)
+        parts = (item.model_extra or {}).get("parts")
+        if parts:
+            rec["parts"] = [part_right(p, answer) for p in parts]
+        out.append(rec)
+    return out
+
+
+def rate(values: list[Any]) -> float:
+    return sum(bool(v) for v in values) / len(values) if values else float("nan")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--store", type=Path, default=DEFAULT_STORE)
+    parser.add_argument("--build", action="store_true")
+    parser.add_argument("--json", type=Path, default=None, help="write per-question records here")
+    parser.add_argument("--label", default="current")
+    parser.add_argument("--no-oracle", action="store_true")
+    args = parser.parse_args()
+
+    engine = open_engine(args.store, args.build)
+    rtqa = realtimeqa_items(SHARED)
+    unans = load_jsonl(DATA / "realtimeqa_unanswerable.jsonl")
+    sample = load_jsonl(DATA / "sample.jsonl")
+    two_part_path = DATA / "two_part.jsonl"
+    two_part = load_jsonl(two_part_path) if two_part_path.exists() else []
+
+    oracle_on = not args.no_oracle
+    r_rtqa = run_items(engine, rtqa, oracle_on)
+    r_unans = run_items(engine, unans, False)
+    r_sample = run_items(engine, sample, oracle_on)
+    r_two = run_items(engine, two_part, False)
+
+    flag = engine.ask(FLAGSHIP)
+    quotes = " ".join(c.quote for c in flag.citations)
+    flag_ok = not flag.abstained and all(contains(n, quotes) for n in FLAGSHIP_NAMES)
+
+    answerable_sample = [r for r in r_sample if not r["unanswerable"]]
+    unanswerable_sample = [r for r in r_sample if r["unanswerable"]]
+    ms = [r["ms"] for r in r_rtqa + r_unans]
+    figures = {
+        "label": args.label,
+        "rtqa_correct": rate([r["correct"] for r in r_rtqa]),
+        "rtqa_false_abstention": rate([r["abstained"] for r in r_rtqa]),
+        "rtqa_oracle": rate([r.get("oracle") for r in r_rtqa]) if oracle_on else None,
+        "unanswerable_abstention": rate([r["abstained"] for r in r_unans]),
+        "sample_answerable_correct": rate([r["correct"] for r in answerable_sample]),
+        "sample_abstention": rate([r["abstained"] for r in unanswerable_sample]),
+        "sample_false_abstention": rate([r["abstained"] for r in answerable_sample]),
+        "sample_oracle": rate([r.get("oracle") for r in answerable_sample]) if oracle_on else None,
+        "two_part_both": rate([all(r["parts"]) for r in r_two]) if r_two else None,
+        "two_part_each": rate([p for r in r_two for p in r["parts"]]) if r_two else None,
+        "flagship": flag_ok,
+        "ask_p50_ms": percentile(ms, 50),
+        "ask_p95_ms": percentile(ms, 95),
+        "n": {"rtqa": len(r_rtqa), "unanswerable": len(r_unans), "sample": len(r_sample), "two_part": len(r_two)},
+    }
+    print(f"answer quality ({args.label}) on {args.store}")
+    for key, value in figures.items():
+        if isinstance(value, float):
+            print(f"  {key:28s} {value:.3f}")
+        else:
+            print(f"  {key:28s} {value}")
+    print(f"  flagship answer: {flag.answer[:400]}")
+    if args.json:
+        args.json.write_text(json.dumps({"figures": figures, "rtqa": r_rtqa, "unanswerable": r_unans,
+                                         "sample": r_sample, "two_part": r_two, "flagship": flag.answer},
+                                        indent=1, default=str))
+
+
+if __name__ == "__main__":
+    main()
