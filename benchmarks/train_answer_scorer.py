@@ -64,8 +64,7 @@ def collect(engine, items: list[tuple[str, EvalItem]]) -> list[Q]:  # type: igno
     answerer = engine.answerer
     out = []
     for name, item in items:
-        passages = engine.search(item.question, filters=item_filters(item).model_copy(
-            update={"as_of": item_filters(item).as_of or None}) if item.as_of else None)
+        passages = engine.search(item.question, filters=item_filters(item))
         cands = candidates(passages, answerer.sentences_of)
         x = featurize(item.question, cands, answerer._qvec(item.question), answerer.idf)
         y = np.array([0.0 if item.unanswerable else float(bool(judge(item, Answer(question=item.question,

@@ -41,7 +41,7 @@ FEATURES = [
     "cov", "cov_ctx", "cov_title", "cov_article", "focus", "focus_article", "entity", "entity_article",
     "cos", "cos_rank", "cos_x_cov", "type_match", "type_match_x_cov", "new_names", "no_type",
     "art_rank", "fused_rel", "in_retrieved", "lede", "position", "length", "has_quote", "is_question",
-    "cov_rank", "best_in_article", "cov_asked", "cov_asked_ctx",
+    "cov_rank", "best_in_article", "cov_asked", "cov_asked_ctx", "match_x_asked", "focus_x_match",
     *[f"type_{t}" for t in TYPES], *[f"match_{t}" for t in TYPES],
 ]
 
@@ -186,6 +186,7 @@ def featurize(question: str, cands: list[Candidate], qvec: np.ndarray, idf) -> n
             "cov_rank": 1.0 / (1.0 + cov_rank[j]),
             "best_in_article": float(covs[j] >= best_in_article[aid] - 1e-9),
             "cov_asked": _share(aw, c.tokens), "cov_asked_ctx": _share(aw, ctx),
+            "match_x_asked": match * _share(aw, c.tokens), "focus_x_match": match * _share(fw, c.tokens),
         }
         for t in TYPES:
             f[f"type_{t}"] = float(kind == t)

@@ -143,6 +143,10 @@ class SentenceIndex:
             self._mem[article_id] = entry
         return entry
 
+    def get_cached(self, article_id: str) -> ArticleSentences | None:
+        """The article's sentences if cached (memory or disk), without embedding anything."""
+        return self._mem.get(article_id) or self._load(article_id)
+
     def get(self, article_id: str) -> ArticleSentences | None:
         """The article's sentences, embedding them now if no cache has them (None: no such article)."""
         entry = self._mem.get(article_id) or self._load(article_id)

@@ -1,5 +1,6 @@
 """The sentence-level extractive answerer: every sentence of the retrieved articles scored by the learned
-model, multi-part questions answered part by part, abstention from the model's probability.
+model, abstention from the model's probability (multi-part questions are split before, by
+``rag.answer.multipart``, which calls :meth:`answer` once per part).
 
 It keeps ``ExtractiveAnswerer``'s interface (``answer``/``stream``/``score``) and is what
 ``load_answerer`` returns when a sentence index is available (``Engine`` provides one). Figures (held-out
@@ -20,7 +21,6 @@ from rag.answer.answer_type import expected_type
 from rag.answer.condense import split_condensed
 from rag.answer.extractive import ExtractiveAnswerer
 from rag.answer.features import Candidate, candidates, featurize, focus_terms, term_weights
-from rag.answer.parts import split_parts
 from rag.answer.scorer import Scorer, hand_scorer, load_scorer
 from rag.answer.sentence_index import ArticleSentences
 from rag.embedders import Embedder
@@ -120,19 +120,11 @@ class SentenceAnswerer(ExtractiveAnswerer):
         return select(ranked, probs, self.scorer), ranked
 
     def answer(self, question: str, passages: list[Passage], as_of: datetime | None = None) -> Answer:
-        parts = split_parts(question)
-        if len(parts) == 1:
-            chosen, ranked = self._answer_one(question, passages)
-            if not chosen:
-                return Answer(question=question, answer=abstention_text(question, ranked), abstained=True,
-                              mode="extractive")
-            return self._render(question, [(question, chosen)])
-        answered = [(p, self._answer_one(p, passages)[0]) for p in parts]
-        if not any(chosen for _, chosen in answered):
-            ranked = self.rank(question, passages)[0]
+        chosen, ranked = self._answer_one(question, passages)
+        if not chosen:
             return Answer(question=question, answer=abstention_text(question, ranked), abstained=True,
                           mode="extractive")
-        return self._render(question, answered)
+        return self._render(question, chosen)
 
     def _citation_passage(self, c: Candidate) -> Passage:
         located = self.locate_chunk(c.passage.article_id, c.start, c.end) if self.locate_chunk else None
@@ -140,22 +132,12 @@ class SentenceAnswerer(ExtractiveAnswerer):
         return c.passage.model_copy(update={"chunk_id": chunk_id, "index": index, "text": c.text,
                                             "start": c.start, "end": c.end})
 
-    def _render(self, question: str, answered: list[tuple[str, list[Candidate]]]) -> Answer:
-        citations: list[Citation] = []
-        numbers: dict[tuple[str, int], int] = {}
-        pieces: list[str] = []
-        for part, chosen in answered:
-            if not chosen:
-                pieces.append(f"(The articles do not answer: {_safe(_asked_about(part))}?)")
-                continue
-            for c in chosen:
-                key = (c.passage.article_id, c.start)
-                if key not in numbers:
-                    numbers[key] = len(citations) + 1
-                    citations.append(Citation.quoting(self._citation_passage(c), numbers[key], c.start, c.end,
-                                                      support=round(c.score, 4)))
-                    pieces.append(f"{c.text} [{numbers[key]}]")
-        return Answer(question=question, answer=" ".join(pieces), citations=citations, mode="extractive")
+    def _render(self, question: str, chosen: list[Candidate]) -> Answer:
+        """One ``[n]`` per quoted sentence, each a verbatim slice of its article."""
+        citations = [Citation.quoting(self._citation_passage(c), n, c.start, c.end, support=round(c.score, 4))
+                     for n, c in enumerate(chosen, start=1)]
+        text = " ".join(f"{c.text} [{n}]" for n, c in enumerate(chosen, start=1))
+        return Answer(question=question, answer=text, citations=citations, mode="extractive")
 
 
 def answer_type_of(question: str) -> str:

@@ -76,16 +76,6 @@ def test_a_sentence_outside_the_retrieved_chunk_is_a_candidate_and_quoted_verbat
     assert TEXT[cite.start : cite.end] == cite.quote
 
 
-def test_two_part_question_answers_each_part_with_its_own_citation(tmp_path):
-    answerer, _, _ = _answerer(tmp_path)
-    answer = answerer.answer(
-        "When is Supermicro's final deadline to file its annual report, and how much did its shares plummet?",
-        [_passage(0, len(TEXT))],
-    )
-    assert "November 18" in answer.answer and "35%" in answer.answer
-    assert [c.n for c in answer.citations] == [1, 2]
-
-
 def test_abstention_says_what_the_articles_cover(tmp_path):
     answerer, _, _ = _answerer(tmp_path)
     answer = answerer.answer("Who won the 1998 chess olympiad in Elista?", [_passage(0, len(TEXT))])
