@@ -31,8 +31,8 @@ sys.path.insert(0, str(ROOT))
 
 from evals.metrics import contains, correct, percentile  # noqa: E402
 from evals.sets import DATA, EvalItem, load_jsonl, realtimeqa_items  # noqa: E402
-from rag.dates import parse_date  # noqa: E402
-from rag.engine import Engine  # noqa: E402
+from rag.text.dates import parse_date  # noqa: E402
+from ingest.engine import Engine  # noqa: E402
 from rag.settings import Settings  # noqa: E402
 from rag.types import Answer, Filters  # noqa: E402
 

@@ -26,15 +26,13 @@ import numpy as np
 from rag.answer.answer_type import TYPES, AnswerType, asked_sentence, expected_type, instances, names
 from rag.answer.condense import split_condensed
 from rag.answer.sentence_index import ArticleSentences
-from rag.bm25 import tokenize
+from rag.text.lexicon import QUESTION_STEMS
+from rag.text.normalize import is_call_to_action
+from rag.text.tokens import tokenize
 from rag.types import Passage
 
-QUESTION_WORDS = {"how", "mani", "much", "what", "which", "who", "whom", "whose", "when", "where", "why", "did", "do",
-                  "doe", "wa", "is", "ar", "were", "has", "have", "had", "will", "would", "could", "should", "can"}
 _IF_CLAUSE = re.compile(r"\b(if|unless)\b[^,?]*", re.IGNORECASE)
 _WORD = re.compile(r"\w+")
-_CTA = re.compile(r"\b(sign up|subscribe|newsletter|click here|read more|follow us|download the app|"
-                  r"sign in|log in|advertisement|all rights reserved|cookies?)\b", re.IGNORECASE)
 MAX_ARTICLES = 8
 
 FEATURES = [
@@ -70,7 +68,7 @@ def words(text: str) -> int:
 
 
 def question_terms(question: str) -> set[str]:
-    return set(tokenize([question])[0]) - QUESTION_WORDS
+    return set(tokenize([question])[0]) - QUESTION_STEMS
 
 
 def term_weights(question: str, idf) -> dict[str, float]:  # type: ignore[no-untyped-def]
@@ -113,7 +111,7 @@ def candidates(passages: list[Passage], sentences_of) -> list[Candidate]:  # typ
         tokens = sents.tokens
         for i, text in enumerate(sents.texts):
             norm = " ".join(_WORD.findall(text.lower()))
-            if words(text) < 5 or norm in seen_text or (words(text) <= 12 and _CTA.search(text)):
+            if words(text) < 5 or norm in seen_text or is_call_to_action(text):
                 continue
             seen_text.add(norm)
             s, e = int(sents.starts[i]), int(sents.ends[i])

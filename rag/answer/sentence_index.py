@@ -25,14 +25,10 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.bm25 import tokenize
+from rag.text.sentences import sentence_spans
+from rag.text.tokens import tokenize
 from rag.embedders import Embedder
 from rag.types import Article
-
-try:  # the shared text helpers are moving to rag/text (rag must not import ingest)
-    from rag.text.sentences import sentence_spans  # type: ignore[import-not-found]
-except ImportError:  # pragma: no cover - until the move lands
-    from ingest.chunk import sentence_spans
 
 log = logging.getLogger(__name__)
 FORMAT = 1

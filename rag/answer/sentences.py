@@ -16,7 +16,7 @@ from datetime import datetime
 
 import numpy as np
 
-from rag.answer import ABSTAIN_TEXT
+from rag.answer.base import ABSTAIN_TEXT
 from rag.answer.answer_type import expected_type
 from rag.answer.condense import split_condensed
 from rag.answer.extractive import ExtractiveAnswerer

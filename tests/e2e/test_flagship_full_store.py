@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.engine import Engine
+from ingest.engine import Engine
 from rag.settings import Settings
 from tests.conftest import SAMPLES, SHARED_DATA
 

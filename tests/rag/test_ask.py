@@ -33,7 +33,7 @@ def test_flagship_question_names_dell_wistron_inventec_with_citations(seeded_eng
     assert answer.timings["total_ms"] > 0 and answer.as_of is not None
 
 
-def test_unanswerable_question_gets_the_plain_sentence(seeded_engine: Engine):
+def test_unanswerable_question_says_what_the_articles_cover_instead(seeded_engine: Engine):
     questions = (
         "What did Apple announce about the iPhone 16 camera?",
         "How many episodes will Squid Game season 3 have?",
@@ -41,7 +41,9 @@ def test_unanswerable_question_gets_the_plain_sentence(seeded_engine: Engine):
     for question in questions:
         answer = seeded_engine.ask(question)
         assert answer.abstained and answer.citations == []
-        assert answer.answer == "The indexed articles do not answer this question."
+        assert answer.answer.startswith("The indexed articles do not answer this question. The closest articles ")
+        assert "“Elon Musk's xAI reportedly shifts $6 billion" in answer.answer  # the closest source, by title
+        assert answer.answer.endswith(f"but not this: {question}")
 
 
 def test_date_and_source_filters_change_the_answer(engine: Engine):
