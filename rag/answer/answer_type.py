@@ -12,6 +12,7 @@ the learned scorer (``rag/answer/scorer.py``); the measured effect is in that mo
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Literal
 
 AnswerType = Literal["date", "amount", "count", "name", "place", "reason", "yesno", "other"]
@@ -104,6 +105,11 @@ def expected_type(question: str) -> AnswerType:
     return "name" if _WHICH_NOUN.search(asked) else "other"
 
 
+def question_words(text: str) -> set[str]:
+    """The words of a question as :func:`instances` compares them."""
+    return _words(text)
+
+
 def _words(text: str) -> set[str]:
     return {w.strip(".’'").lower() for w in re.findall(r"[\w$€£%’'.-]+", text)}
 
@@ -120,28 +126,37 @@ def names(text: str) -> list[str]:
     return out
 
 
-def _new(spans: list[str], question_words: set[str]) -> list[str]:
-    return [s for s in spans if not _words(s) <= question_words]
-
-
-def instances(kind: AnswerType, sentence: str, question: str) -> list[str]:
-    """Spans of ``sentence`` of type ``kind`` whose words are not all in ``question`` (for "reason" and
-    "yesno", the cue words found; for "other", none)."""
-    asked = _words(question)
+@lru_cache(maxsize=200_000)
+def _raw_spans(kind: AnswerType, sentence: str) -> tuple[str, ...]:
+    """Spans of ``kind`` in ``sentence`` before the question is considered (cached: sentences recur)."""
     if kind == "date":
-        return _new([m.group() for m in _DATE.finditer(sentence)], asked)
+        return tuple(m.group() for m in _DATE.finditer(sentence))
     if kind == "amount":
-        return _new([m.group() for m in _AMOUNT.finditer(sentence)], asked)
+        return tuple(m.group() for m in _AMOUNT.finditer(sentence))
     if kind == "count":
-        return _new([m.group() for m in _COUNT.finditer(sentence) if not re.fullmatch(r"(19|20)\d\d", m.group())],
-                    asked)
+        return tuple(m.group() for m in _COUNT.finditer(sentence) if not re.fullmatch(r"(19|20)\d\d", m.group()))
     if kind == "name":
-        return _new(names(sentence), asked)
+        return tuple(names(sentence))
     if kind == "place":
-        return _new([m.group().split(None, 1)[1] for m in _PLACE_CUE.finditer(sentence)], asked)
+        return tuple(m.group().split(None, 1)[1] for m in _PLACE_CUE.finditer(sentence))
     if kind == "reason":
-        return [m.group() for m in _REASON.finditer(sentence)]
-    return []
+        return tuple(m.group() for m in _REASON.finditer(sentence))
+    return ()
+
+
+@lru_cache(maxsize=200_000)
+def _span_words(span: str) -> frozenset[str]:
+    return frozenset(_words(span))
+
+
+def instances(kind: AnswerType, sentence: str, question: str, asked: set[str] | None = None) -> list[str]:
+    """Spans of ``sentence`` of type ``kind`` whose words are not all in ``question`` (for "reason", the cue
+    words found; for "other" and "yesno", none). ``asked``: the question's words, when already computed."""
+    spans = _raw_spans(kind, sentence)
+    if kind == "reason" or not spans:
+        return list(spans)
+    asked = _words(question) if asked is None else asked
+    return [s for s in spans if not _span_words(s) <= asked]
 
 
 def type_match(kind: AnswerType, sentence: str, question: str) -> float:

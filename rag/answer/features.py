@@ -23,7 +23,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from rag.answer.answer_type import TYPES, AnswerType, asked_sentence, expected_type, instances, names
+from rag.answer.answer_type import (
+    TYPES,
+    AnswerType,
+    asked_sentence,
+    expected_type,
+    instances,
+    names,
+    question_words,
+)
 from rag.answer.condense import split_condensed
 from rag.answer.sentence_index import ArticleSentences
 from rag.text.lexicon import QUESTION_STEMS
@@ -132,6 +140,7 @@ def featurize(question: str, cands: list[Candidate], qvec: np.ndarray, idf) -> n
     ew = {t: weights[t] for t in entity}
     aw = {t: weights[t] for t in question_terms(asked_sentence(asked)) if t in weights} or weights
     kind: AnswerType = expected_type(asked)
+    qwords = question_words(asked)
     vecs = np.stack([c.vector for c in cands]) if cands[0].vector is not None else None
     cos = np.clip(vecs @ qvec, 0.0, 1.0) if vecs is not None else np.zeros(len(cands))
     cos_order = np.argsort(-cos, kind="stable")
@@ -166,8 +175,8 @@ def featurize(question: str, cands: list[Candidate], qvec: np.ndarray, idf) -> n
         aid = c.passage.article_id
         ctx = c.tokens | sent_tokens.get((aid, c.sentence_index - 1), set()) | sent_tokens.get(
             (aid, c.sentence_index + 1), set())
-        match = float(bool(instances(kind, c.text, asked))) if kind not in ("other", "yesno") else 0.0
-        n_new = len(instances("name", c.text, asked))
+        match = float(bool(instances(kind, c.text, asked, qwords))) if kind not in ("other", "yesno") else 0.0
+        n_new = len(instances("name", c.text, asked, qwords))
         f = {
             "cov": covs[j], "cov_ctx": _share(weights, ctx), "cov_title": _share(weights, title_tokens[aid]),
             "cov_article": _share(weights, article_tokens[aid]),
@@ -189,7 +198,7 @@ def featurize(question: str, cands: list[Candidate], qvec: np.ndarray, idf) -> n
         for t in TYPES:
             f[f"type_{t}"] = float(kind == t)
             f[f"match_{t}"] = match if kind == t else 0.0
-        c.features = f
+        c.features = {**f, "has_entity": float(bool(ew))}
         c.coverage, c.semantic = covs[j], float(cos[j])
         rows.append([f[name] for name in FEATURES])
     return np.asarray(rows, dtype=np.float32)

@@ -51,7 +51,7 @@ def abstains(question: str, best: Candidate | None, p_best: float, scorer: Score
     if best is None or p_best < scorer.abstain_below:
         return True
     need = float(scorer.meta.get("require_entity_article", 0.0))
-    return best.features.get("entity_article", 1.0) < need
+    return bool(best.features.get("has_entity")) and best.features.get("entity_article", 1.0) < need
 
 
 def _safe(text: str) -> str:
@@ -64,19 +64,33 @@ def _asked_about(question: str) -> str:
     return asked.strip().rstrip("?").strip()
 
 
+def _label(c: Candidate, max_words: int = 14) -> str:
+    """How an abstention names a close article: its title, else the opening words of its closest sentence;
+    then its outlet and date."""
+    p = c.passage
+    if p.title:
+        what = f"“{_safe(p.title)}”"
+    else:
+        words = _safe(c.text).split()
+        what = "“" + " ".join(words[:max_words]) + ("…”" if len(words) > max_words else "”")
+    where = ", ".join(x for x in (_safe(p.source or ""), p.published.date().isoformat() if p.published else "") if x)
+    return f"{what} ({where})" if where else what
+
+
 def abstention_text(question: str, ranked: list[Candidate]) -> str:
     """Say what the closest articles do cover, and what they do not."""
-    if not ranked:
-        return ABSTAIN_TEXT
-    seen: list[str] = []
+    labels: list[str] = []
+    seen: set[str] = set()
     for c in ranked:
-        label = f"“{_safe(c.passage.title or '')}”" + (f" ({_safe(c.passage.source)})" if c.passage.source else "")
-        if c.passage.title and label not in seen:
-            seen.append(label)
-        if len(seen) == 2:
+        if c.passage.article_id not in seen:
+            seen.add(c.passage.article_id)
+            labels.append(_label(c))
+        if len(labels) == 2:
             break
-    covered = " and ".join(seen) if seen else "related stories"
-    return f"{ABSTAIN_TEXT} The closest articles report {covered}, but not this: {_safe(_asked_about(question))}?"
+    if not labels:
+        return ABSTAIN_TEXT
+    return f"{ABSTAIN_TEXT} The closest articles report {' and '.join(labels)}, but not this: " \
+           f"{_safe(_asked_about(question))}?"
 
 
 class SentenceAnswerer(ExtractiveAnswerer):
