@@ -69,7 +69,10 @@ def load_answerer(
     if sentences is not None:
         from rag.answer.sentences import SentenceAnswerer
 
-        extractive = SentenceAnswerer(embedder, settings, idf=idf, sentences_of=sentences.get, locate_chunk=locate_chunk)
+        extractive = SentenceAnswerer(
+            embedder, settings, idf=idf, sentences_of=sentences.get, locate_chunk=locate_chunk,
+            vector_embedder=getattr(sentences, "embedder", None),
+        )
     else:
         extractive = ExtractiveAnswerer(embedder, settings, idf=idf)
     if settings.llm == "extractive":

@@ -98,6 +98,9 @@ class SentenceIndex:
                 pending, n_sent = [], 0
         if pending:
             self._embed_and_save(pending)
+        save = getattr(self.embedder, "save", None)  # a static embedder caches the token vectors it computed
+        if todo and save:
+            save()
         return len(todo)
 
     def _embed_and_save(self, pending: list[tuple[Article, list[int], list[int], list[str]]]) -> None:

@@ -98,8 +98,10 @@ class SentenceAnswerer(ExtractiveAnswerer):
 
     def __init__(self, embedder: Embedder, settings: Settings, idf=None,  # type: ignore[no-untyped-def]
                  sentences_of: Callable[[str], ArticleSentences | None] | None = None,
-                 locate_chunk: ChunkLocator | None = None, scorer: Scorer | None = None) -> None:
+                 locate_chunk: ChunkLocator | None = None, scorer: Scorer | None = None,
+                 vector_embedder: Embedder | None = None) -> None:
         super().__init__(embedder, settings, idf=idf)
+        self.vector_embedder = vector_embedder or embedder  # the embedder of the sentence vectors
         self.sentences_of = sentences_of or (lambda _aid: None)
         self.locate_chunk = locate_chunk
         self.scorer = scorer or load_scorer() or hand_scorer()
@@ -109,7 +111,7 @@ class SentenceAnswerer(ExtractiveAnswerer):
         asked, context = split_condensed(question)
         text = f"{asked} {context}".strip()
         if self._qcache is None or self._qcache[0] != text:
-            self._qcache = (text, self.embedder.embed([text])[0])
+            self._qcache = (text, self.vector_embedder.embed([text])[0])
         return self._qcache[1]
 
     def rank(self, question: str, passages: list[Passage]) -> tuple[list[Candidate], np.ndarray]:
