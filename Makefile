@@ -66,3 +66,12 @@ eval: setup
 
 clean:
 	rm -rf $(VENV) .newsqa
+
+# The answer scorer (rag/answer/model/answer_scorer.json): fitted on the sample + RealTime QA store, k-fold
+# held-out figures printed and fold models written for answer-quality (store: BENCH_STORE, built if empty).
+BENCH_STORE ?= /work/cache/bench-store
+train: setup
+	cd benchmarks && ../$(PY) train_answer_scorer.py --store $(BENCH_STORE)
+
+answer-quality: setup
+	cd benchmarks && ../$(PY) answer_quality.py --store $(BENCH_STORE) --build --folds /work/cache/answer-folds

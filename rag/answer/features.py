@@ -47,7 +47,7 @@ FEATURES = [
     "cov", "cov_ctx", "cov_title", "cov_article", "focus", "focus_article", "entity", "entity_article",
     "cos", "cos_rank", "cos_x_cov", "type_match", "type_match_x_cov", "new_names", "no_type",
     "art_rank", "fused_rel", "in_retrieved", "lede", "position", "length", "has_quote", "is_question",
-    "cov_rank", "best_in_article", "cov_asked", "cov_asked_ctx", "match_x_asked", "focus_x_match",
+    "cov_rank", "best_in_article", "cov_asked", "cov_asked_ctx", "match_x_asked", "focus_x_match", "cov_gap", "cos_gap", "asked_gap", "match_best_cov",
     *[f"type_{t}" for t in TYPES], *[f"match_{t}" for t in TYPES],
 ]
 
@@ -200,5 +200,14 @@ def featurize(question: str, cands: list[Candidate], qvec: np.ndarray, idf) -> n
             f[f"match_{t}"] = match if kind == t else 0.0
         c.features = {**f, "has_entity": float(bool(ew))}
         c.coverage, c.semantic = covs[j], float(cos[j])
-        rows.append([f[name] for name in FEATURES])
+    # Relative to the best candidate of the question: ranking is within a question, not across questions.
+    max_cov, max_cos = float(covs.max()), float(cos.max())
+    max_asked = max(c.features["cov_asked"] for c in cands)
+    best_match_cov = max((c.features["cov"] for c in cands if c.features["type_match"] == 1.0), default=0.0)
+    for c in cands:
+        c.features["cov_gap"] = c.features["cov"] - max_cov
+        c.features["cos_gap"] = c.features["cos"] - max_cos
+        c.features["asked_gap"] = c.features["cov_asked"] - max_asked
+        c.features["match_best_cov"] = float(c.features["type_match"] == 1.0 and c.features["cov"] >= best_match_cov)
+        rows.append([c.features[name] for name in FEATURES])
     return np.asarray(rows, dtype=np.float32)
