@@ -31,9 +31,9 @@ sys.path.insert(0, str(ROOT))
 
 from evals.metrics import contains, correct, percentile  # noqa: E402
 from evals.sets import DATA, EvalItem, load_jsonl, realtimeqa_items  # noqa: E402
-from rag.text.dates import parse_date  # noqa: E402
 from ingest.engine import Engine  # noqa: E402
 from rag.settings import Settings  # noqa: E402
+from rag.text.dates import parse_date  # noqa: E402
 from rag.types import Answer, Filters  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "data"
@@ -55,8 +55,9 @@ def open_engine(store: Path, build: bool = False) -> Engine:
         if missing:
             t = time.perf_counter()
             sentences.add(engine.store.get_article(i) for i in missing)
-            print(f"embedded the sentences of {len(missing)} articles in {time.perf_counter() - t:.0f} s",
-                  file=sys.stderr)
+            print(
+                f"embedded the sentences of {len(missing)} articles in {time.perf_counter() - t:.0f} s", file=sys.stderr
+            )
     return engine
 
 
@@ -65,8 +66,14 @@ def item_filters(item: EvalItem) -> Filters:
 
 
 def judge(item: EvalItem, answer: Answer) -> float | None:
-    return correct(answer, unanswerable=item.unanswerable, all_of=item.all_of, any_of=item.any_of,
-                   choices=item.choices, answer_index=item.answer_index)
+    return correct(
+        answer,
+        unanswerable=item.unanswerable,
+        all_of=item.all_of,
+        any_of=item.any_of,
+        choices=item.choices,
+        answer_index=item.answer_index,
+    )
 
 
 def oracle(engine: Engine, item: EvalItem, passages: list) -> bool:  # type: ignore[type-arg]
@@ -91,8 +98,9 @@ class FoldModels:
 
         data = json.loads((directory / "assignment.json").read_text())
         self.fold_of: dict[str, int] = data["fold_of"]
-        self.models = {k: Scorer.from_json(json.loads((directory / f"fold{k}.json").read_text()))
-                       for k in range(int(data["k"]))}
+        self.models = {
+            k: Scorer.from_json(json.loads((directory / f"fold{k}.json").read_text())) for k in range(int(data["k"]))
+        }
         self.shipped = None
 
     def use_for(self, engine: Engine, item: EvalItem) -> None:
@@ -116,12 +124,19 @@ def run_items(engine: Engine, items: list[EvalItem], with_oracle: bool = True) -
         t = time.perf_counter()
         answer = engine.ask(item.question, filters=filters)
         ms = (time.perf_counter() - t) * 1000
-        rec: dict[str, Any] = {"id": item.id, "question": item.question, "abstained": answer.abstained,
-                               "correct": judge(item, answer), "ms": ms, "answer": answer.answer,
-                               "unanswerable": item.unanswerable}
+        rec: dict[str, Any] = {
+            "id": item.id,
+            "question": item.question,
+            "abstained": answer.abstained,
+            "correct": judge(item, answer),
+            "ms": ms,
+            "answer": answer.answer,
+            "unanswerable": item.unanswerable,
+        }
         if with_oracle and not item.unanswerable:
-            passages = engine.search(item.question, filters=filters.model_copy(
-                update={"as_of": filters.as_of or answer.as_of}))
+            passages = engine.search(
+                item.question, filters=filters.model_copy(update={"as_of": filters.as_of or answer.as_of})
+            )
             rec["oracle"] = oracle(engine, item, passages)
         parts = (item.model_extra or {}).get("parts")
         if parts:
@@ -141,8 +156,12 @@ def main() -> None:
     parser.add_argument("--json", type=Path, default=None, help="write per-question records here")
     parser.add_argument("--label", default="current")
     parser.add_argument("--no-oracle", action="store_true")
-    parser.add_argument("--folds", type=Path, default=None,
-                        help="answer each question with the scorer fitted without its fold (held-out figures)")
+    parser.add_argument(
+        "--folds",
+        type=Path,
+        default=None,
+        help="answer each question with the scorer fitted without its fold (held-out figures)",
+    )
     args = parser.parse_args()
     global FOLDS
     FOLDS = FoldModels(args.folds) if args.folds else None
@@ -194,9 +213,20 @@ def main() -> None:
             print(f"  {key:28s} {value}")
     print(f"  flagship answer: {flag.answer[:400]}")
     if args.json:
-        args.json.write_text(json.dumps({"figures": figures, "rtqa": r_rtqa, "unanswerable": r_unans,
-                                         "sample": r_sample, "two_part": r_two, "flagship": flag.answer},
-                                        indent=1, default=str))
+        args.json.write_text(
+            json.dumps(
+                {
+                    "figures": figures,
+                    "rtqa": r_rtqa,
+                    "unanswerable": r_unans,
+                    "sample": r_sample,
+                    "two_part": r_two,
+                    "flagship": flag.answer,
+                },
+                indent=1,
+                default=str,
+            )
+        )
 
 
 if __name__ == "__main__":

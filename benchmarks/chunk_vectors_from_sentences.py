@@ -43,8 +43,10 @@ def derived_vectors(engine, snap) -> np.ndarray:  # type: ignore[no-untyped-def]
 def measure(engine, items, signals) -> dict[str, float]:  # type: ignore[no-untyped-def]
     mrr, h1, h5 = [], [], []
     for item in items:
-        ids = [p.article_id for p in engine.retriever.search(item.question, k=30, filters=item_filters(item),
-                                                             signals=signals)]
+        ids = [
+            p.article_id
+            for p in engine.retriever.search(item.question, k=30, filters=item_filters(item), signals=signals)
+        ]
         gold = item.gold_ids()
         mrr.append(mrr_at_k(ids, gold, 10))
         h1.append(hits_at_k(ids, gold, 1))
@@ -62,11 +64,11 @@ def main() -> None:
         sys.exit("the store keeps chunk vectors in Chroma only (too large for memory): nothing to compare")
     items = realtimeqa_items(SHARED)
     stored = snap.vectors
+    derived = derived_vectors(engine, snap)
     for name, signals in (("dense", ("dense",)), ("hybrid", ("dense", "bm25"))):
         snap.vectors = stored
         a = measure(engine, items, signals)
-        snap.vectors = derived_vectors(engine, snap) if name == "dense" else derived
-        derived = snap.vectors
+        snap.vectors = derived
         b = measure(engine, items, signals)
         snap.vectors = stored
         print(f"{name:7s} chunk vectors:    " + "  ".join(f"{k} {v:.3f}" for k, v in a.items()))

@@ -67,8 +67,12 @@ def collect(engine, items: list[tuple[str, EvalItem]]) -> list[Q]:  # type: igno
         passages = engine.search(item.question, filters=item_filters(item))
         cands = candidates(passages, answerer.sentences_of)
         x = featurize(item.question, cands, answerer._qvec(item.question), answerer.idf)
-        y = np.array([0.0 if item.unanswerable else float(bool(judge(item, Answer(question=item.question,
-                                                                               answer=c.text)))) for c in cands])
+        y = np.array(
+            [
+                0.0 if item.unanswerable else float(bool(judge(item, Answer(question=item.question, answer=c.text))))
+                for c in cands
+            ]
+        )
         extra = item.model_extra or {}
         group = str(extra.get("related_id") or item.id)
         out.append(Q(item, name, group, cands, x, y))
@@ -169,8 +173,10 @@ def main() -> None:
     items += [("unanswerable", i) for i in load_jsonl(DATA / "realtimeqa_unanswerable.jsonl")]
     items += [("sample", i) for i in load_jsonl(DATA / "sample.jsonl")]
     qs = collect(engine, items)
-    print(f"{len(qs)} questions, {sum(len(q.y) for q in qs)} candidates, "
-          f"{int(sum(q.y.sum() for q in qs))} positive", file=sys.stderr)
+    print(
+        f"{len(qs)} questions, {sum(len(q.y) for q in qs)} candidates, {int(sum(q.y.sum() for q in qs))} positive",
+        file=sys.stderr,
+    )
 
     k = args.folds
     held: list[Answer | None] = [None] * len(qs)
@@ -189,9 +195,13 @@ def main() -> None:
     print("held-out folds:", json.dumps(report, indent=1))
 
     final = choose_thresholds(qs, fit(qs))
-    final.meta = {**final.meta, "version": VERSION, "trained_on": "RealTime QA 206 + same-topic unanswerables 62 + sample 32, "
-                  "on the sample + RealTime QA store", "folds": k,
-                  "report": {"held_out": report, "scheme": f"{k}-fold by question (related unanswerables grouped)"}}
+    final.meta = {
+        **final.meta,
+        "version": VERSION,
+        "trained_on": "RealTime QA 206 + same-topic unanswerables 62 + sample 32, on the sample + RealTime QA store",
+        "folds": k,
+        "report": {"held_out": report, "scheme": f"{k}-fold by question (related unanswerables grouped)"},
+    }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(final.to_json(), indent=1) + "\n")
     coefs = sorted(zip(final.features, final.coef, strict=True), key=lambda fc: -abs(fc[1]))

@@ -18,18 +18,23 @@ from typing import Literal
 AnswerType = Literal["date", "amount", "count", "name", "place", "reason", "yesno", "other"]
 TYPES: tuple[AnswerType, ...] = ("date", "amount", "count", "name", "place", "reason", "yesno", "other")
 
-_MONTH = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|"
-          r"oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)")
+_MONTH = (
+    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|"
+    r"oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
+)
 _DATE = re.compile(
-    rf"\b(?:{_MONTH}\.? \d{{1,2}}(?:st|nd|rd|th)?\b|\d{{1,2}}(?:st|nd|rd|th)? (?:of )?{_MONTH}\b|{_MONTH} (?:19|20)\d\d|"
+    rf"\b(?:{_MONTH}\.? \d{{1,2}}(?:st|nd|rd|th)?\b|\d{{1,2}}(?:st|nd|rd|th)? (?:of )?{_MONTH}\b|"
+    rf"{_MONTH} (?:19|20)\d\d|"
     r"(?:mon|tues|wednes|thurs|fri|satur|sun)day|(?:19|20)\d\d\b|\d{1,2}/\d{1,2}(?:/\d{2,4})?|"
     r"yesterday|today|tomorrow|tonight|(?:last|next|this) (?:week|month|year|spring|summer|fall|autumn|winter)|"
     r"(?:early|mid|late)[- ](?:" + _MONTH[3:-1] + r")|in (?:" + _MONTH[3:-1] + r")\b|"
     r"(?:first|second|third|fourth) quarter|(?:within|in) (?:\w+ )?(?:days|weeks|months|years))",
     re.IGNORECASE,
 )
-_NUMWORD = (r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|"
-            r"fifty|hundred|thousand|dozens?|hundreds|thousands|millions|billions)")
+_NUMWORD = (
+    r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|"
+    r"fifty|hundred|thousand|dozens?|hundreds|thousands|millions|billions)"
+)
 _AMOUNT = re.compile(
     r"[$€£¥]\s?\d|\d[\d,.]*\s?(?:%|percent|per cent|percentage points?|(?:m|b)n\b|million|billion|trillion|"
     r"dollars|euros|pounds|yuan|yen|cents?|points?|basis points)|\b(?:half|double|triple|doubled|tripled)\b",
@@ -45,35 +50,139 @@ _REASON = re.compile(
 _PLACE_CUE = re.compile(r"\b(?:in|at|from|near|to|across|outside|inside)\s+(?:the\s+)?[A-Z][\w.'’-]+")
 _NAME = re.compile(r"\b[A-Z][\w’'&.-]*(?:\s+(?:(?:of|the|de|van|von|&|and)\s+)?[A-Z][\w’'&.-]*)*")
 _LEADING = {
-    "the", "a", "an", "in", "on", "at", "but", "and", "or", "if", "it", "its", "this", "that", "these", "those", "he",
-    "she", "they", "we", "i", "you", "his", "her", "their", "our", "as", "for", "to", "of", "with", "by", "from",
-    "after", "before", "when", "while", "since", "so", "then", "there", "here", "what", "which", "who", "why", "how",
-    "mr", "ms", "mrs", "dr", "however", "meanwhile", "also", "still", "according", "last", "next", "monday",
-    "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january", "february", "march", "april",
-    "may", "june", "july", "august", "september", "october", "november", "december", "cnn", "ap", "reuters",
+    "the",
+    "a",
+    "an",
+    "in",
+    "on",
+    "at",
+    "but",
+    "and",
+    "or",
+    "if",
+    "it",
+    "its",
+    "this",
+    "that",
+    "these",
+    "those",
+    "he",
+    "she",
+    "they",
+    "we",
+    "i",
+    "you",
+    "his",
+    "her",
+    "their",
+    "our",
+    "as",
+    "for",
+    "to",
+    "of",
+    "with",
+    "by",
+    "from",
+    "after",
+    "before",
+    "when",
+    "while",
+    "since",
+    "so",
+    "then",
+    "there",
+    "here",
+    "what",
+    "which",
+    "who",
+    "why",
+    "how",
+    "mr",
+    "ms",
+    "mrs",
+    "dr",
+    "however",
+    "meanwhile",
+    "also",
+    "still",
+    "according",
+    "last",
+    "next",
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+    "cnn",
+    "ap",
+    "reuters",
 }
 
 # (pattern on the question, type): first match wins, so the specific rules come first.
 _RULES: list[tuple[re.Pattern[str], AnswerType]] = [
-    (re.compile(r"^\s*why\b|\bwhat(?:'s| is| was)? (?:behind|the reason|caused|prompted|led to)|\bfor what reason\b|"
-                r"\bwhat (?:cause|reason)", re.I), "reason"),
-    (re.compile(r"^\s*when\b|\bwhat (?:\w+ ){0,2}?(?:date|day|year|month|time|deadline)\b|\bby when\b|"
-                r"\bhow soon\b|\b(?:deadline|date)\b.*\?$", re.I), "date"),
+    (
+        re.compile(
+            r"^\s*why\b|\bwhat(?:'s| is| was)? (?:behind|the reason|caused|prompted|led to)|\bfor what reason\b|"
+            r"\bwhat (?:cause|reason)",
+            re.I,
+        ),
+        "reason",
+    ),
+    (
+        re.compile(
+            r"^\s*when\b|\bwhat (?:\w+ ){0,2}?(?:date|day|year|month|time|deadline)\b|\bby when\b|"
+            r"\bhow soon\b|\b(?:deadline|date)\b.*\?$",
+            re.I,
+        ),
+        "date",
+    ),
     (re.compile(r"\bhow many\b|\bwhat (?:\w+ ){0,2}?number of\b|\bhow old\b", re.I), "count"),
-    (re.compile(r"\bhow (?:much|long|far|big|large|high|fast|tall|deep)\b|\bwhat (?:\w+ ){0,5}?(?:percentage|"
-                r"percent|share|amount|price|cost|rate|magnitude|sum|total|value|worth|salary|fine|valuation|"
-                r"temperature|speed|score)\b|\b(?:worth|cost)\b", re.I), "amount"),
-    (re.compile(r"^\s*where\b|\bwhat (?:\w+ ){0,2}?(?:country|countries|city|cities|state|states|place|region|"
-                r"island|continent|location|venue|county|province|town)\b|\bwhich (?:\w+ ){0,2}?(?:country|"
-                r"countries|city|cities|state|states|place|region|island|continent|location|venue|county|province|"
-                r"town)\b|\bborn\b", re.I), "place"),
-    (re.compile(r"^\s*(?:who|whom|whose)\b|\b(?:which|what) (?:\w+ ){0,2}?(?:company|companies|firm|firms|outlet|"
-                r"regulator|agency|person|people|group|team|organi[sz]ation|brand|automaker|airline|bank|network|"
-                r"party|leader|president|player|star|singer|actor|actress|celebrity|court|court|university|school|"
-                r"retailer|carrier|manufacturer|supplier|suppliers|rivals?|platform|app|website|newspaper|show|"
-                r"film|movie|book|song|album|athlete|official|senator|governor|ceo|executive|candidate|nominee|"
-                r"judge|lawmaker|billionaire|musician|band|country's|nation)\b|^\s*(?:which|name)\b|\bcalled\b|"
-                r"\bname of\b|\bwhat is (?:his|her|its|their) name\b|\bstand for\b", re.I), "name"),
+    (
+        re.compile(
+            r"\bhow (?:much|long|far|big|large|high|fast|tall|deep)\b|\bwhat (?:\w+ ){0,5}?(?:percentage|"
+            r"percent|share|amount|price|cost|rate|magnitude|sum|total|value|worth|salary|fine|valuation|"
+            r"temperature|speed|score)\b|\b(?:worth|cost)\b",
+            re.I,
+        ),
+        "amount",
+    ),
+    (
+        re.compile(
+            r"^\s*where\b|\bwhat (?:\w+ ){0,2}?(?:country|countries|city|cities|state|states|place|region|"
+            r"island|continent|location|venue|county|province|town)\b|\bwhich (?:\w+ ){0,2}?(?:country|"
+            r"countries|city|cities|state|states|place|region|island|continent|location|venue|county|province|"
+            r"town)\b|\bborn\b",
+            re.I,
+        ),
+        "place",
+    ),
+    (
+        re.compile(
+            r"^\s*(?:who|whom|whose)\b|\b(?:which|what) (?:\w+ ){0,2}?(?:company|companies|firm|firms|outlet|"
+            r"regulator|agency|person|people|group|team|organi[sz]ation|brand|automaker|airline|bank|network|"
+            r"party|leader|president|player|star|singer|actor|actress|celebrity|court|court|university|school|"
+            r"retailer|carrier|manufacturer|supplier|suppliers|rivals?|platform|app|website|newspaper|show|"
+            r"film|movie|book|song|album|athlete|official|senator|governor|ceo|executive|candidate|nominee|"
+            r"judge|lawmaker|billionaire|musician|band|country's|nation)\b|^\s*(?:which|name)\b|\bcalled\b|"
+            r"\bname of\b|\bwhat is (?:his|her|its|their) name\b|\bstand for\b",
+            re.I,
+        ),
+        "name",
+    ),
     (re.compile(r"^\s*(?:is|are|was|were|do|does|did|has|have|had|will|would|can|could|should)\b", re.I), "yesno"),
 ]
 
@@ -91,8 +200,9 @@ def asked_sentence(question: str) -> str:
     return (asking or merged or [question])[-1]
 
 
-_WHICH_NOUN = re.compile(r"\b(?:which|what)\s+(?!(?:is|was|are|were|did|does|do|has|have|had|will|would|can)\b)\w+",
-                         re.I)
+_WHICH_NOUN = re.compile(
+    r"\b(?:which|what)\s+(?!(?:is|was|are|were|did|does|do|has|have|had|will|would|can)\b)\w+", re.I
+)
 
 
 def expected_type(question: str) -> AnswerType:

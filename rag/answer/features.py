@@ -44,11 +44,41 @@ _WORD = re.compile(r"\w+")
 MAX_ARTICLES = 8
 
 FEATURES = [
-    "cov", "cov_ctx", "cov_title", "cov_article", "focus", "focus_article", "entity", "entity_article",
-    "cos", "cos_rank", "cos_x_cov", "type_match", "type_match_x_cov", "new_names", "no_type",
-    "art_rank", "fused_rel", "in_retrieved", "lede", "position", "length", "has_quote", "is_question",
-    "cov_rank", "best_in_article", "cov_asked", "cov_asked_ctx", "match_x_asked", "focus_x_match", "cov_gap", "cos_gap", "asked_gap", "match_best_cov",
-    *[f"type_{t}" for t in TYPES], *[f"match_{t}" for t in TYPES],
+    "cov",
+    "cov_ctx",
+    "cov_title",
+    "cov_article",
+    "focus",
+    "focus_article",
+    "entity",
+    "entity_article",
+    "cos",
+    "cos_rank",
+    "cos_x_cov",
+    "type_match",
+    "type_match_x_cov",
+    "new_names",
+    "no_type",
+    "art_rank",
+    "fused_rel",
+    "in_retrieved",
+    "lede",
+    "position",
+    "length",
+    "has_quote",
+    "is_question",
+    "cov_rank",
+    "best_in_article",
+    "cov_asked",
+    "cov_asked_ctx",
+    "match_x_asked",
+    "focus_x_match",
+    "cov_gap",
+    "cos_gap",
+    "asked_gap",
+    "match_best_cov",
+    *[f"type_{t}" for t in TYPES],
+    *[f"match_{t}" for t in TYPES],
 ]
 
 
@@ -124,8 +154,19 @@ def candidates(passages: list[Passage], sentences_of) -> list[Candidate]:  # typ
             seen_text.add(norm)
             s, e = int(sents.starts[i]), int(sents.ends[i])
             inside = any(p.start <= s and e <= p.end for p in ps)
-            out.append(Candidate(passage=ps[0], rank=rank, start=s, end=e, text=text, sentence_index=i,
-                                 tokens=tokens[i], vector=sents.vectors[i], in_retrieved=inside))
+            out.append(
+                Candidate(
+                    passage=ps[0],
+                    rank=rank,
+                    start=s,
+                    end=e,
+                    text=text,
+                    sentence_index=i,
+                    tokens=tokens[i],
+                    vector=sents.vectors[i],
+                    in_retrieved=inside,
+                )
+            )
     return out
 
 
@@ -173,27 +214,43 @@ def featurize(question: str, cands: list[Candidate], qvec: np.ndarray, idf) -> n
     rows = []
     for j, c in enumerate(cands):
         aid = c.passage.article_id
-        ctx = c.tokens | sent_tokens.get((aid, c.sentence_index - 1), set()) | sent_tokens.get(
-            (aid, c.sentence_index + 1), set())
+        ctx = (
+            c.tokens
+            | sent_tokens.get((aid, c.sentence_index - 1), set())
+            | sent_tokens.get((aid, c.sentence_index + 1), set())
+        )
         match = float(bool(instances(kind, c.text, asked, qwords))) if kind not in ("other", "yesno") else 0.0
         n_new = len(instances("name", c.text, asked, qwords))
         f = {
-            "cov": covs[j], "cov_ctx": _share(weights, ctx), "cov_title": _share(weights, title_tokens[aid]),
+            "cov": covs[j],
+            "cov_ctx": _share(weights, ctx),
+            "cov_title": _share(weights, title_tokens[aid]),
             "cov_article": _share(weights, article_tokens[aid]),
-            "focus": _share(fw, c.tokens), "focus_article": _share(fw, article_tokens[aid] | c.tokens),
+            "focus": _share(fw, c.tokens),
+            "focus_article": _share(fw, article_tokens[aid] | c.tokens),
             "entity": _share(ew, c.tokens) if ew else 0.5,
             "entity_article": _share(ew, article_tokens[aid] | c.tokens) if ew else 0.5,
-            "cos": float(cos[j]), "cos_rank": 1.0 / (1.0 + cos_rank[j]), "cos_x_cov": float(cos[j]) * covs[j],
-            "type_match": match, "type_match_x_cov": match * covs[j], "new_names": min(n_new, 4) / 4,
+            "cos": float(cos[j]),
+            "cos_rank": 1.0 / (1.0 + cos_rank[j]),
+            "cos_x_cov": float(cos[j]) * covs[j],
+            "type_match": match,
+            "type_match_x_cov": match * covs[j],
+            "new_names": min(n_new, 4) / 4,
             "no_type": float(kind in ("other", "yesno")),
-            "art_rank": 1.0 / (1.0 + c.rank), "fused_rel": c.passage.score / top_fused,
-            "in_retrieved": float(c.in_retrieved), "lede": float(c.sentence_index < 3),
-            "position": 1.0 / (1.0 + c.sentence_index), "length": min(math.log1p(words(c.text)) / 4, 1.5),
-            "has_quote": float(bool(re.search(r"[\"“”]", c.text))), "is_question": float(c.text.rstrip().endswith("?")),
+            "art_rank": 1.0 / (1.0 + c.rank),
+            "fused_rel": c.passage.score / top_fused,
+            "in_retrieved": float(c.in_retrieved),
+            "lede": float(c.sentence_index < 3),
+            "position": 1.0 / (1.0 + c.sentence_index),
+            "length": min(math.log1p(words(c.text)) / 4, 1.5),
+            "has_quote": float(bool(re.search(r"[\"“”]", c.text))),
+            "is_question": float(c.text.rstrip().endswith("?")),
             "cov_rank": 1.0 / (1.0 + cov_rank[j]),
             "best_in_article": float(covs[j] >= best_in_article[aid] - 1e-9),
-            "cov_asked": _share(aw, c.tokens), "cov_asked_ctx": _share(aw, ctx),
-            "match_x_asked": match * _share(aw, c.tokens), "focus_x_match": match * _share(fw, c.tokens),
+            "cov_asked": _share(aw, c.tokens),
+            "cov_asked_ctx": _share(aw, ctx),
+            "match_x_asked": match * _share(aw, c.tokens),
+            "focus_x_match": match * _share(fw, c.tokens),
         }
         for t in TYPES:
             f[f"type_{t}"] = float(kind == t)

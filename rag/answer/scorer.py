@@ -42,22 +42,47 @@ class Scorer:
         return 1.0 / (1.0 + np.exp(-(z @ self.coef + self.intercept)))
 
     def to_json(self) -> dict[str, Any]:
-        return {"format": FORMAT, "kind": "logistic_regression", "features": self.features,
-                "mean": [round(float(v), 6) for v in self.mean], "scale": [round(float(v), 6) for v in self.scale],
-                "coef": [round(float(v), 6) for v in self.coef], "intercept": round(float(self.intercept), 6),
-                "abstain_below": self.abstain_below, "join_ratio": self.join_ratio,
-                "max_sentences": self.max_sentences, **self.meta}
+        return {
+            "format": FORMAT,
+            "kind": "logistic_regression",
+            "features": self.features,
+            "mean": [round(float(v), 6) for v in self.mean],
+            "scale": [round(float(v), 6) for v in self.scale],
+            "coef": [round(float(v), 6) for v in self.coef],
+            "intercept": round(float(self.intercept), 6),
+            "abstain_below": self.abstain_below,
+            "join_ratio": self.join_ratio,
+            "max_sentences": self.max_sentences,
+            **self.meta,
+        }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Scorer:
         if data.get("format") != FORMAT:
             raise ValueError(f"answer scorer format {data.get('format')} (expected {FORMAT}): run `make train`")
-        known = {"format", "kind", "features", "mean", "scale", "coef", "intercept", "abstain_below", "join_ratio",
-                 "max_sentences"}
-        return cls(features=list(data["features"]), mean=np.asarray(data["mean"]), scale=np.asarray(data["scale"]),
-                   coef=np.asarray(data["coef"]), intercept=float(data["intercept"]),
-                   abstain_below=float(data["abstain_below"]), join_ratio=float(data["join_ratio"]),
-                   max_sentences=int(data["max_sentences"]), meta={k: v for k, v in data.items() if k not in known})
+        known = {
+            "format",
+            "kind",
+            "features",
+            "mean",
+            "scale",
+            "coef",
+            "intercept",
+            "abstain_below",
+            "join_ratio",
+            "max_sentences",
+        }
+        return cls(
+            features=list(data["features"]),
+            mean=np.asarray(data["mean"]),
+            scale=np.asarray(data["scale"]),
+            coef=np.asarray(data["coef"]),
+            intercept=float(data["intercept"]),
+            abstain_below=float(data["abstain_below"]),
+            join_ratio=float(data["join_ratio"]),
+            max_sentences=int(data["max_sentences"]),
+            meta={k: v for k, v in data.items() if k not in known},
+        )
 
 
 def load_scorer(path: Path = MODEL_PATH) -> Scorer | None:
@@ -72,5 +97,11 @@ def hand_scorer() -> Scorer:
     """Hand weights close to the old answerer's (coverage, context, semantic, answer type): the fallback."""
     weights = {"cov": 4.0, "cov_article": 1.0, "cos": 3.5, "type_match": 1.5, "focus": 1.0}
     feats = list(weights)
-    return Scorer(feats, np.zeros(len(feats)), np.ones(len(feats)), np.array([weights[f] for f in feats]), -6.0,
-                  abstain_below=0.05)
+    return Scorer(
+        feats,
+        np.zeros(len(feats)),
+        np.ones(len(feats)),
+        np.array([weights[f] for f in feats]),
+        -6.0,
+        abstain_below=0.05,
+    )

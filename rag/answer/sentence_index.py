@@ -25,9 +25,9 @@ from pathlib import Path
 
 import numpy as np
 
+from rag.embedders import Embedder
 from rag.text.sentences import sentence_spans
 from rag.text.tokens import tokenize
-from rag.embedders import Embedder
 from rag.types import Article
 
 log = logging.getLogger(__name__)
@@ -110,8 +110,14 @@ class SentenceIndex:
         for a, starts, ends, texts in pending:
             vecs = vectors[pos : pos + len(texts)]
             pos += len(texts)
-            entry = ArticleSentences(a.id, _text_hash(a.text), np.asarray(starts, dtype=np.int32),
-                                     np.asarray(ends, dtype=np.int32), texts, np.asarray(vecs, dtype=np.float32))
+            entry = ArticleSentences(
+                a.id,
+                _text_hash(a.text),
+                np.asarray(starts, dtype=np.int32),
+                np.asarray(ends, dtype=np.int32),
+                texts,
+                np.asarray(vecs, dtype=np.float32),
+            )
             self._save(entry)
             with self._lock:
                 self._mem[a.id] = entry
@@ -121,9 +127,15 @@ class SentenceIndex:
             self.dir.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=self.dir, suffix=".tmp.npz")
             with os.fdopen(fd, "wb") as fh:
-                np.savez(fh, article_id=np.array(entry.article_id), text_hash=np.array(entry.text_hash),
-                         starts=entry.starts, ends=entry.ends, texts=np.array(entry.texts, dtype=str),
-                         vectors=entry.vectors.astype(np.float16))
+                np.savez(
+                    fh,
+                    article_id=np.array(entry.article_id),
+                    text_hash=np.array(entry.text_hash),
+                    starts=entry.starts,
+                    ends=entry.ends,
+                    texts=np.array(entry.texts, dtype=str),
+                    vectors=entry.vectors.astype(np.float16),
+                )
             os.replace(tmp, self._path(entry.article_id))
         except OSError as exc:  # a read-only cache costs time (re-embedding), not correctness
             log.warning("could not save sentence vectors under %s: %s", self.dir, exc)
@@ -134,8 +146,14 @@ class SentenceIndex:
             with np.load(self._path(article_id), allow_pickle=False) as z:
                 if str(z["article_id"]) != article_id:
                     return None
-                entry = ArticleSentences(article_id, str(z["text_hash"]), z["starts"], z["ends"],
-                                         [str(t) for t in z["texts"]], z["vectors"].astype(np.float32))
+                entry = ArticleSentences(
+                    article_id,
+                    str(z["text_hash"]),
+                    z["starts"],
+                    z["ends"],
+                    [str(t) for t in z["texts"]],
+                    z["vectors"].astype(np.float32),
+                )
         except (OSError, KeyError, ValueError):
             return None
         with self._lock:
@@ -153,7 +171,7 @@ class SentenceIndex:
             return entry
         try:
             article = self.get_article(article_id)
-        except Exception:  # noqa: BLE001 - deleted meanwhile: no candidates from it
+        except Exception:
             return None
         self.add([article])
         return self._mem.get(article_id)
@@ -168,9 +186,14 @@ class SentenceIndex:
                 with np.load(path, allow_pickle=False) as z:
                     aid = str(z["article_id"])
                     if aid not in self._mem:
-                        self._mem[aid] = ArticleSentences(aid, str(z["text_hash"]), z["starts"], z["ends"],
-                                                          [str(t) for t in z["texts"]],
-                                                          z["vectors"].astype(np.float32))
+                        self._mem[aid] = ArticleSentences(
+                            aid,
+                            str(z["text_hash"]),
+                            z["starts"],
+                            z["ends"],
+                            [str(t) for t in z["texts"]],
+                            z["vectors"].astype(np.float32),
+                        )
                         n += 1
             except (OSError, KeyError, ValueError):
                 continue
@@ -193,7 +216,8 @@ class ChunkLocator:
             chunks: dict[str, list[tuple[int, int, str, int]]] = {}
             for cid, meta in zip(snap.ids, snap.metas, strict=True):  # type: ignore[attr-defined]
                 chunks.setdefault(meta["article_id"], []).append(
-                    (int(meta["start"]), int(meta["end"]), cid, int(meta["index"])))
+                    (int(meta["start"]), int(meta["end"]), cid, int(meta["index"]))
+                )
             self._chunks, self._generation = chunks, generation
         for s, e, cid, index in sorted(self._chunks.get(article_id, [])):
             if s <= start and end <= e:

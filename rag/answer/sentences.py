@@ -16,8 +16,8 @@ from datetime import datetime
 
 import numpy as np
 
-from rag.answer.base import ABSTAIN_TEXT
 from rag.answer.answer_type import expected_type
+from rag.answer.base import ABSTAIN_TEXT
 from rag.answer.condense import split_condensed
 from rag.answer.extractive import ExtractiveAnswerer
 from rag.answer.features import Candidate, candidates, featurize, focus_terms, term_weights
@@ -89,17 +89,25 @@ def abstention_text(question: str, ranked: list[Candidate]) -> str:
             break
     if not labels:
         return ABSTAIN_TEXT
-    return f"{ABSTAIN_TEXT} The closest articles report {' and '.join(labels)}, but not this: " \
-           f"{_safe(_asked_about(question))}?"
+    return (
+        f"{ABSTAIN_TEXT} The closest articles report {' and '.join(labels)}, but not this: "
+        f"{_safe(_asked_about(question))}?"
+    )
 
 
 class SentenceAnswerer(ExtractiveAnswerer):
     """Extractive answers from every sentence of the retrieved articles (precomputed sentence vectors)."""
 
-    def __init__(self, embedder: Embedder, settings: Settings, idf=None,  # type: ignore[no-untyped-def]
-                 sentences_of: Callable[[str], ArticleSentences | None] | None = None,
-                 locate_chunk: ChunkLocator | None = None, scorer: Scorer | None = None,
-                 vector_embedder: Embedder | None = None) -> None:
+    def __init__(
+        self,
+        embedder: Embedder,
+        settings: Settings,
+        idf=None,  # type: ignore[no-untyped-def]
+        sentences_of: Callable[[str], ArticleSentences | None] | None = None,
+        locate_chunk: ChunkLocator | None = None,
+        scorer: Scorer | None = None,
+        vector_embedder: Embedder | None = None,
+    ) -> None:
         super().__init__(embedder, settings, idf=idf)
         self.vector_embedder = vector_embedder or embedder  # the embedder of the sentence vectors
         self.sentences_of = sentences_of or (lambda _aid: None)
@@ -138,20 +146,24 @@ class SentenceAnswerer(ExtractiveAnswerer):
     def answer(self, question: str, passages: list[Passage], as_of: datetime | None = None) -> Answer:
         chosen, ranked = self._answer_one(question, passages)
         if not chosen:
-            return Answer(question=question, answer=abstention_text(question, ranked), abstained=True,
-                          mode="extractive")
+            return Answer(
+                question=question, answer=abstention_text(question, ranked), abstained=True, mode="extractive"
+            )
         return self._render(question, chosen)
 
     def _citation_passage(self, c: Candidate) -> Passage:
         located = self.locate_chunk(c.passage.article_id, c.start, c.end) if self.locate_chunk else None
         chunk_id, index = located or (c.passage.chunk_id, c.passage.index)
-        return c.passage.model_copy(update={"chunk_id": chunk_id, "index": index, "text": c.text,
-                                            "start": c.start, "end": c.end})
+        return c.passage.model_copy(
+            update={"chunk_id": chunk_id, "index": index, "text": c.text, "start": c.start, "end": c.end}
+        )
 
     def _render(self, question: str, chosen: list[Candidate]) -> Answer:
         """One ``[n]`` per quoted sentence, each a verbatim slice of its article."""
-        citations = [Citation.quoting(self._citation_passage(c), n, c.start, c.end, support=round(c.score, 4))
-                     for n, c in enumerate(chosen, start=1)]
+        citations = [
+            Citation.quoting(self._citation_passage(c), n, c.start, c.end, support=round(c.score, 4))
+            for n, c in enumerate(chosen, start=1)
+        ]
         text = " ".join(f"{c.text} [{n}]" for n, c in enumerate(chosen, start=1))
         return Answer(question=question, answer=text, citations=citations, mode="extractive")
 
@@ -161,4 +173,4 @@ def answer_type_of(question: str) -> str:
     return expected_type(split_condensed(question)[0])
 
 
-__all__ = ["SentenceAnswerer", "select", "abstains", "abstention_text", "focus_terms", "term_weights"]
+__all__ = ["SentenceAnswerer", "abstains", "abstention_text", "focus_terms", "select", "term_weights"]

@@ -7,7 +7,8 @@ the model's vocabulary through the model once (``[CLS] token [SEP]``, mean-poole
 pooling), then embed a sentence as the weighted mean of its tokens' vectors (stop words and punctuation
 weighted down). A token's vector is computed the first time a sentence holds it (a few seconds for a small
 corpus; the whole 30k vocabulary took 9 min on the loaded machine) and cached in
-``<cache_dir>/static-minilm-v<FORMAT>.npz`` (no pickle), so nothing downloads. Embedding a sentence is a table lookup (~100x faster than the transformer).
+``<cache_dir>/static-minilm-v<FORMAT>.npz`` (no pickle), so nothing downloads. Embedding a
+sentence is a table lookup (~100x faster than the transformer).
 
 Its cosines measure topic overlap like MiniLM's but coarser; the learned scorer weighs them accordingly.
 """
@@ -23,7 +24,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
 from bm25s.stopwords import STOPWORDS_EN as STOPWORDS
 
 log = logging.getLogger(__name__)

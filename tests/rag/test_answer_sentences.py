@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import ClassVar
 
 import numpy as np
 
 from rag.answer.sentence_index import ChunkLocator, SentenceIndex
+from rag.answer.features import FEATURES
+from rag.answer.scorer import MODEL_PATH, hand_scorer, load_scorer
 from rag.answer.sentences import SentenceAnswerer
 from rag.settings import Settings
 from rag.types import Article, Passage
@@ -44,19 +47,32 @@ def _article():
 
 
 def _passage(start, end):
-    return Passage(chunk_id="a1:0", article_id="a1", index=0, text=TEXT[start:end], start=start, end=end,
-                   title="xAI shifts order", source="Wire", score=1.0)
+    return Passage(
+        chunk_id="a1:0",
+        article_id="a1",
+        index=0,
+        text=TEXT[start:end],
+        start=start,
+        end=end,
+        title="xAI shifts order",
+        source="Wire",
+        score=1.0,
+    )
 
 
 def _answerer(tmp_path):
     embedder = BagOfWordsEmbedder()
     index = SentenceIndex(tmp_path, embedder, lambda aid: _article())
     index.add([_article()])
-    return SentenceAnswerer(embedder, Settings(data_dir=tmp_path), sentences_of=index.get), index, embedder
+    return (
+        SentenceAnswerer(embedder, Settings(data_dir=tmp_path), sentences_of=index.get, scorer=hand_scorer()),
+        index,
+        embedder,
+    )
 
 
 def test_sentence_index_is_saved_and_reloaded_without_re_embedding(tmp_path):
-    _, index, embedder = _answerer(tmp_path)
+    _, _, embedder = _answerer(tmp_path)
     calls = embedder.calls
     fresh = SentenceIndex(tmp_path, embedder, lambda aid: _article())
     got = fresh.get("a1")
@@ -86,11 +102,20 @@ def test_abstention_says_what_the_articles_cover(tmp_path):
 def test_chunk_locator_names_the_chunk_holding_a_span():
     class Snap:
         generation = "g1"
-        ids = ["a1:0", "a1:1"]
-        metas = [{"article_id": "a1", "start": 0, "end": 100, "index": 0},
-                 {"article_id": "a1", "start": 80, "end": 200, "index": 1}]
+        ids: ClassVar = ["a1:0", "a1:1"]
+        metas: ClassVar = [
+            {"article_id": "a1", "start": 0, "end": 100, "index": 0},
+            {"article_id": "a1", "start": 80, "end": 200, "index": 1},
+        ]
 
     locate = ChunkLocator(lambda: Snap())
     assert locate("a1", 120, 150) == ("a1:1", 1)
     assert locate("a1", 10, 50) == ("a1:0", 0)
     assert locate("b2", 10, 50) is None
+
+
+def test_the_shipped_scorer_loads_and_names_known_features():
+    scorer = load_scorer(MODEL_PATH)
+    assert scorer is not None, "run `make train` to fit rag/answer/model/answer_scorer.json"
+    assert set(scorer.features) <= set(FEATURES) and len(scorer.coef) == len(scorer.features)
+    assert 0.0 < scorer.abstain_below < 1.0 and "held_out" in scorer.meta["report"]
