@@ -17,7 +17,9 @@ def _check_citations(engine: Engine, answer: Answer) -> None:
     for c in answer.citations:
         article = engine.store.get_article(c.article_id)
         assert article.text[c.start : c.end] == c.quote  # verbatim slice of the article
-        assert c.quote[0].isupper() and c.quote.rstrip()[-1] in '.!?”"'  # whole sentences
+        first = c.quote.split()[0]
+        assert (first[0].isupper() or not first.islower()) and c.quote.rstrip()[-1] in '.!?”"'  # whole sentences
+        # ("xAI, Elon Musk's AI startup, has ..." is a whole sentence too)
 
 
 def test_flagship_question_names_dell_wistron_inventec_with_citations(seeded_engine: Engine):
