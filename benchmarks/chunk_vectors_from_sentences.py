@@ -5,6 +5,14 @@ date, retrieval of the gold article is measured twice with the same code: with t
 (the chunk embedded as one text) and with each chunk's vector replaced by the normalised mean of the
 vectors of the sentences it holds (``rag/answer/sentence_index``). Dense-only and hybrid (dense + BM25)
 figures are printed: MRR@10 and Hits@1/5 over distinct articles (``evals.metrics``).
+
+Measured 2026-12-01 (925 articles, 9874 chunks; sentence vectors from the static embedder of
+``rag/answer/static_vectors.py``, centred; queries still embedded by MiniLM):
+    dense   chunk vectors     MRR@10 0.739  Hits@1 0.617  Hits@5 0.893
+    dense   mean of sentences MRR@10 0.743  Hits@1 0.646  Hits@5 0.869
+    hybrid  chunk vectors     MRR@10 0.767  Hits@1 0.650  Hits@5 0.922
+    hybrid  mean of sentences MRR@10 0.757  Hits@1 0.636  Hits@5 0.927
+So retrieval stays within ~1 point either way; ingest could embed sentences only (not yet done).
 """
 
 from __future__ import annotations
