@@ -182,7 +182,8 @@ def featurize(question: str, cands: list[Candidate], qvec: np.ndarray, idf) -> n
     aw = {t: weights[t] for t in question_terms(asked_sentence(asked)) if t in weights} or weights
     kind: AnswerType = expected_type(asked)
     qwords = question_words(asked)
-    vecs = np.stack([c.vector for c in cands]) if cands[0].vector is not None else None
+    vectors = [c.vector for c in cands if c.vector is not None]
+    vecs = np.stack(vectors) if len(vectors) == len(cands) else None
     cos = np.clip(vecs @ qvec, 0.0, 1.0) if vecs is not None else np.zeros(len(cands))
     cos_order = np.argsort(-cos, kind="stable")
     cos_rank = np.empty(len(cands))

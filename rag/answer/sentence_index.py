@@ -19,9 +19,10 @@ import logging
 import os
 import tempfile
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
@@ -31,6 +32,14 @@ from rag.text.tokens import tokenize
 from rag.types import Article
 
 log = logging.getLogger(__name__)
+
+
+class TextEmbedder(Protocol):
+    """What the index needs of an embedder (the static one of ``static_vectors`` has no token counts)."""
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
 FORMAT = 1
 
 
@@ -69,7 +78,9 @@ def split_article(text: str) -> tuple[list[int], list[int], list[str]]:
 class SentenceIndex:
     """Per-article sentence vectors: filled at ingest, loaded lazily, thread-safe."""
 
-    def __init__(self, cache_dir: Path, embedder: Embedder, get_article: Callable[[str], Article]) -> None:
+    def __init__(
+        self, cache_dir: Path, embedder: Embedder | TextEmbedder, get_article: Callable[[str], Article]
+    ) -> None:
         self.dir = cache_dir / f"sentences-v{FORMAT}"
         self.embedder = embedder
         self.get_article = get_article
