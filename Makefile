@@ -4,7 +4,7 @@ STAMP := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: setup run test check lint bench bench-llm clean browser eval
+.PHONY: setup run test check lint bench bench-llm clean browser eval train answer-quality
 
 setup: $(STAMP)
 
@@ -66,3 +66,12 @@ eval: setup
 
 clean:
 	rm -rf $(VENV) .newsqa
+
+# The answer scorer (rag/answer/model/answer_scorer.json): fitted on the sample + RealTime QA store, k-fold
+# held-out figures printed, fold models written for answer-quality (BENCH_STORE: built by the benchmarks if unset).
+BENCH_STORE ?= .newsqa-bench/realtimeqa
+train: setup
+	$(PY) -m benchmarks.train_answer_scorer --store $(BENCH_STORE)
+
+answer-quality: setup
+	$(PY) -m benchmarks.answer_quality --store $(BENCH_STORE) --build --folds .newsqa-bench/answer-folds

@@ -24,7 +24,14 @@ class Engine(QueryEngine):
         return Ingestor(self.store, self.embedder, self.settings)
 
     def ingest_paths(self, paths: list[Path], progress: ProgressFn | None = None) -> IngestReport:
-        return self.ingestor.ingest(self.ingestor.read(paths), progress)
+        return self._index_sentences(self.ingestor.ingest(self.ingestor.read(paths), progress))
 
     def ingest_documents(self, docs: list[RawDocument | Failure], progress: ProgressFn | None = None) -> IngestReport:
-        return self.ingestor.ingest(docs, progress)
+        return self._index_sentences(self.ingestor.ingest(docs, progress))
+
+    def _index_sentences(self, report: IngestReport) -> IngestReport:
+        """Embed the new articles' sentences for the answerer (rag.answer.sentence_index): work in proportion
+        to the write, done here so no question waits for it."""
+        if self.settings.answer_scorer == "learned":
+            self.sentences.add(self.store.get_article(a) for a in report.article_ids)
+        return report

@@ -15,6 +15,8 @@ from functools import cached_property
 
 from rag.answer import Answerer, AnswerEvent
 from rag.answer.multipart import answer_in_parts, split_question
+from rag.answer.sentence_index import ChunkLocator, SentenceIndex
+from rag.answer.static_vectors import load_static_embedder
 from rag.answer.syndication import cite_other_outlets
 from rag.bm25 import Bm25Index
 from rag.embedders import Embedder, load_embedder
@@ -62,15 +64,31 @@ class QueryEngine:
         return Retriever(self.store, self.embedder, self.bm25, self.settings)
 
     @cached_property
+    def sentences(self) -> SentenceIndex:
+        """Every article's sentences with their vectors: the answerer's candidates (a cache filled at ingest)."""
+        static = load_static_embedder(self.embedder, self.settings.cache_dir)  # ~100x cheaper per sentence
+        return SentenceIndex(self.settings.cache_dir, static or self.embedder, self.store.get_article)
+
+    @cached_property
     def answerer(self) -> Answerer:
         from rag.answer import load_answerer
 
-        return load_answerer(self.settings, self.embedder, idf=self.bm25.idf)
+        if self.settings.answer_scorer == "hand":
+            return load_answerer(self.settings, self.embedder, idf=self.bm25.idf)
+        return load_answerer(
+            self.settings,
+            self.embedder,
+            idf=self.bm25.idf,
+            sentences=self.sentences,
+            locate_chunk=ChunkLocator(self.bm25.current),
+        )
 
     def warm_up(self) -> None:
         """Load the model, open the store and build/load the BM25 cache now rather than on first use."""
         self.embedder.embed(["warm up"])
         self.bm25.current()
+        if self.settings.answer_scorer == "learned":
+            self.sentences.load_all()
         _ = self.answerer  # a bad NEWSQA_LLM fails at start-up; a local model loads before the first question
 
     # ---- operations -------------------------------------------------------------------------------

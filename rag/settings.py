@@ -103,6 +103,11 @@ class Settings(BaseSettings):
     llm_context_tokens: int = Field(
         6000, ge=512, description="Prompt budget in tokens (~4 characters each); passages beyond it are trimmed."
     )
+    answer_scorer: Literal["hand", "learned"] = Field(
+        "hand",
+        description="Extractive sentence choice: `hand` (hand-weighted score over the retrieved chunks) or `learned` "
+        "(every sentence of the retrieved articles scored by the fitted model; better abstention, see docs/evals.md).",
+    )
     support_test: str = Field("lexical-embedding", description="Citation support test (rag/answer/verify.py registry).")
     support_threshold: float = Field(
         0.55,

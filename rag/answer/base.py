@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from rag.embedders import Embedder
 from rag.settings import Settings
@@ -47,11 +47,38 @@ class Answerer(Protocol):
 IdfFn = Callable[[str], float]
 
 
-def load_answerer(settings: Settings, embedder: Embedder, idf: IdfFn | None = None) -> Answerer:
-    """``extractive`` (default) or an LLM answerer for ``provider:model`` (imported only when asked for)."""
+class SentenceSource(Protocol):
+    def get(self, article_id: str) -> Any:
+        """An article's sentences with offsets and vectors (``rag.answer.sentence_index.ArticleSentences``)."""
+        ...
+
+
+def load_answerer(
+    settings: Settings,
+    embedder: Embedder,
+    idf: IdfFn | None = None,
+    sentences: SentenceSource | None = None,
+    locate_chunk: Callable[[str, int, int], tuple[str, int] | None] | None = None,
+) -> Answerer:
+    """``extractive`` (default) or an LLM answerer for ``provider:model`` (imported only when asked for).
+    With a sentence index (``rag.answer.sentence_index``), the extractive answerer scores every sentence of
+    the retrieved articles with the learned model (``rag.answer.sentences``)."""
     from rag.answer.extractive import ExtractiveAnswerer
 
-    extractive = ExtractiveAnswerer(embedder, settings, idf=idf)
+    extractive: ExtractiveAnswerer
+    if sentences is not None:
+        from rag.answer.sentences import SentenceAnswerer
+
+        extractive = SentenceAnswerer(
+            embedder,
+            settings,
+            idf=idf,
+            sentences_of=sentences.get,
+            locate_chunk=locate_chunk,
+            vector_embedder=getattr(sentences, "embedder", None),
+        )
+    else:
+        extractive = ExtractiveAnswerer(embedder, settings, idf=idf)
     if settings.llm == "extractive":
         return extractive
     from rag.answer.llm import LLMAnswerer

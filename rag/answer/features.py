@@ -1,0 +1,271 @@
+"""Candidate sentences of the retrieved articles, and the signals the learned scorer combines.
+
+Candidates are every sentence of every retrieved article (not only of the retrieved chunks: the lede and
+the sentence after the retrieved chunk answer often), with offsets into the article so quotes stay verbatim.
+Signals per candidate (``FEATURES``, all in [0, 1] or small counts):
+
+- lexical: idf-weighted share of the question's terms in the sentence, in the sentence with its
+  neighbours, in the article's title, in the article's retrieved text; the same for the question's *focus*
+  terms (its names, and its rarest term), since a sentence on the topic that misses the entity asked about
+  answers something else;
+- semantic: cosine of question and sentence vectors (precomputed per sentence, ``sentence_index``), and
+  its rank among the candidates;
+- structure: expected answer type and whether the sentence holds a new instance of it (``answer_type``),
+  the number of new names, the article's retrieval rank and fused score, whether the sentence lies in a
+  retrieved chunk, its position (lede), its length, quotes and question marks.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from rag.answer.answer_type import (
+    TYPES,
+    AnswerType,
+    asked_sentence,
+    expected_type,
+    instances,
+    names,
+    question_words,
+)
+from rag.answer.condense import split_condensed
+from rag.answer.sentence_index import ArticleSentences
+from rag.text.lexicon import QUESTION_STEMS
+from rag.text.normalize import is_call_to_action
+from rag.text.tokens import tokenize
+from rag.types import Passage
+
+_IF_CLAUSE = re.compile(r"\b(if|unless)\b[^,?]*", re.IGNORECASE)
+_WORD = re.compile(r"\w+")
+MAX_ARTICLES = 8
+
+FEATURES = [
+    "cov",
+    "cov_ctx",
+    "cov_title",
+    "cov_article",
+    "focus",
+    "focus_article",
+    "entity",
+    "entity_article",
+    "cos",
+    "cos_rank",
+    "cos_x_cov",
+    "type_match",
+    "type_match_x_cov",
+    "new_names",
+    "no_type",
+    "art_rank",
+    "fused_rel",
+    "in_retrieved",
+    "lede",
+    "position",
+    "length",
+    "has_quote",
+    "is_question",
+    "cov_rank",
+    "best_in_article",
+    "cov_asked",
+    "cov_asked_ctx",
+    "match_x_asked",
+    "focus_x_match",
+    "cov_gap",
+    "cos_gap",
+    "asked_gap",
+    "match_best_cov",
+    *[f"type_{t}" for t in TYPES],
+    *[f"match_{t}" for t in TYPES],
+]
+
+
+@dataclass
+class Candidate:
+    """One sentence of a retrieved article; ``passage`` is the article's best retrieved passage."""
+
+    passage: Passage
+    rank: int  # the article's retrieval rank (0 = best)
+    start: int
+    end: int
+    text: str
+    sentence_index: int
+    tokens: set[str] = field(default_factory=set)
+    vector: np.ndarray | None = None
+    in_retrieved: bool = False
+    features: dict[str, float] = field(default_factory=dict)
+    coverage: float = 0.0
+    semantic: float = 0.0
+    score: float = 0.0
+
+
+def words(text: str) -> int:
+    return len(_WORD.findall(text))
+
+
+def question_terms(question: str) -> set[str]:
+    return set(tokenize([question])[0]) - QUESTION_STEMS
+
+
+def term_weights(question: str, idf) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    """Idf of each question term; an "if" clause and terms a condensed follow-up borrowed count less."""
+    asked, context = split_condensed(question)
+    condition = _IF_CLAUSE.search(asked)
+    main = _IF_CLAUSE.sub(" ", asked) if condition else asked
+    weights = {t: idf(t) for t in question_terms(main)}
+    for part, factor in ((condition[0] if condition else "", 0.5), (context, 0.3)):
+        for t in question_terms(part) - weights.keys():
+            weights[t] = factor * idf(t)
+    return weights
+
+
+def focus_terms(question: str, weights: dict[str, float]) -> tuple[set[str], set[str]]:
+    """(entity terms: words of the question's names; focus terms: entity terms plus the rarest term)."""
+    asked, _ = split_condensed(question)
+    body = asked[0].lower() + asked[1:] if asked else asked  # the first word is capitalised anyway
+    entity = {t for n in names(body) for t in tokenize([n])[0]} & weights.keys()
+    rarest = max(weights, key=lambda t: weights[t]) if weights else None
+    return entity, entity | ({rarest} if rarest else set())
+
+
+def _share(terms: dict[str, float], tokens: set[str]) -> float:
+    total = sum(terms.values())
+    return sum(w for t, w in terms.items() if t in tokens) / total if total else 0.0
+
+
+def candidates(passages: list[Passage], sentences_of) -> list[Candidate]:  # type: ignore[no-untyped-def]
+    """Every sentence (5+ words, not a call to action) of the retrieved articles, each once."""
+    by_article: dict[str, list[Passage]] = {}
+    for p in passages:
+        by_article.setdefault(p.article_id, []).append(p)
+    out: list[Candidate] = []
+    seen_text: set[str] = set()
+    for rank, (aid, ps) in enumerate(list(by_article.items())[:MAX_ARTICLES]):
+        sents: ArticleSentences | None = sentences_of(aid)
+        if sents is None:
+            continue
+        tokens = sents.tokens
+        for i, text in enumerate(sents.texts):
+            norm = " ".join(_WORD.findall(text.lower()))
+            if words(text) < 5 or norm in seen_text or is_call_to_action(text):
+                continue
+            seen_text.add(norm)
+            s, e = int(sents.starts[i]), int(sents.ends[i])
+            inside = any(p.start <= s and e <= p.end for p in ps)
+            out.append(
+                Candidate(
+                    passage=ps[0],
+                    rank=rank,
+                    start=s,
+                    end=e,
+                    text=text,
+                    sentence_index=i,
+                    tokens=tokens[i],
+                    vector=sents.vectors[i],
+                    in_retrieved=inside,
+                )
+            )
+    return out
+
+
+def featurize(question: str, cands: list[Candidate], qvec: np.ndarray, idf) -> np.ndarray:  # type: ignore[no-untyped-def]
+    """The feature matrix (one row per candidate, columns ``FEATURES``); also sets ``coverage``/``semantic``."""
+    if not cands:
+        return np.zeros((0, len(FEATURES)), dtype=np.float32)
+    asked, _ = split_condensed(question)
+    weights = term_weights(question, idf)
+    entity, focus = focus_terms(question, weights)
+    fw = {t: weights[t] for t in focus}
+    ew = {t: weights[t] for t in entity}
+    aw = {t: weights[t] for t in question_terms(asked_sentence(asked)) if t in weights} or weights
+    kind: AnswerType = expected_type(asked)
+    qwords = question_words(asked)
+    vectors = [c.vector for c in cands if c.vector is not None]
+    vecs = np.stack(vectors) if len(vectors) == len(cands) else None
+    cos = np.clip(vecs @ qvec, 0.0, 1.0) if vecs is not None else np.zeros(len(cands))
+    cos_order = np.argsort(-cos, kind="stable")
+    cos_rank = np.empty(len(cands))
+    cos_rank[cos_order] = np.arange(len(cands))
+
+    article_tokens: dict[str, set[str]] = {}
+    title_tokens: dict[str, set[str]] = {}
+    sent_tokens: dict[tuple[str, int], set[str]] = {}
+    top_fused = max((c.passage.score for c in cands), default=0.0) or 1.0
+    for c in cands:
+        aid = c.passage.article_id
+        if aid not in article_tokens:
+            article_tokens[aid] = set()
+            title_tokens[aid] = set(tokenize([c.passage.title or ""])[0])
+        sent_tokens[(aid, c.sentence_index)] = c.tokens
+        if c.in_retrieved:
+            article_tokens[aid] |= c.tokens
+    for c in cands:  # the retrieved text of the article: its retrieved sentences plus its title
+        article_tokens[c.passage.article_id] |= title_tokens[c.passage.article_id]
+
+    covs = np.array([_share(weights, c.tokens) for c in cands])
+    cov_order = np.argsort(-covs, kind="stable")
+    cov_rank = np.empty(len(cands))
+    cov_rank[cov_order] = np.arange(len(cands))
+    best_in_article: dict[str, float] = {}
+    for c, v in zip(cands, covs, strict=True):
+        best_in_article[c.passage.article_id] = max(best_in_article.get(c.passage.article_id, 0.0), v)
+
+    rows = []
+    for j, c in enumerate(cands):
+        aid = c.passage.article_id
+        ctx = (
+            c.tokens
+            | sent_tokens.get((aid, c.sentence_index - 1), set())
+            | sent_tokens.get((aid, c.sentence_index + 1), set())
+        )
+        match = float(bool(instances(kind, c.text, asked, qwords))) if kind not in ("other", "yesno") else 0.0
+        n_new = len(instances("name", c.text, asked, qwords))
+        f = {
+            "cov": covs[j],
+            "cov_ctx": _share(weights, ctx),
+            "cov_title": _share(weights, title_tokens[aid]),
+            "cov_article": _share(weights, article_tokens[aid]),
+            "focus": _share(fw, c.tokens),
+            "focus_article": _share(fw, article_tokens[aid] | c.tokens),
+            "entity": _share(ew, c.tokens) if ew else 0.5,
+            "entity_article": _share(ew, article_tokens[aid] | c.tokens) if ew else 0.5,
+            "cos": float(cos[j]),
+            "cos_rank": 1.0 / (1.0 + cos_rank[j]),
+            "cos_x_cov": float(cos[j]) * covs[j],
+            "type_match": match,
+            "type_match_x_cov": match * covs[j],
+            "new_names": min(n_new, 4) / 4,
+            "no_type": float(kind in ("other", "yesno")),
+            "art_rank": 1.0 / (1.0 + c.rank),
+            "fused_rel": c.passage.score / top_fused,
+            "in_retrieved": float(c.in_retrieved),
+            "lede": float(c.sentence_index < 3),
+            "position": 1.0 / (1.0 + c.sentence_index),
+            "length": min(math.log1p(words(c.text)) / 4, 1.5),
+            "has_quote": float(bool(re.search(r"[\"“”]", c.text))),
+            "is_question": float(c.text.rstrip().endswith("?")),
+            "cov_rank": 1.0 / (1.0 + cov_rank[j]),
+            "best_in_article": float(covs[j] >= best_in_article[aid] - 1e-9),
+            "cov_asked": _share(aw, c.tokens),
+            "cov_asked_ctx": _share(aw, ctx),
+            "match_x_asked": match * _share(aw, c.tokens),
+            "focus_x_match": match * _share(fw, c.tokens),
+        }
+        for t in TYPES:
+            f[f"type_{t}"] = float(kind == t)
+            f[f"match_{t}"] = match if kind == t else 0.0
+        c.features = {**f, "has_entity": float(bool(ew))}
+        c.coverage, c.semantic = covs[j], float(cos[j])
+    # Relative to the best candidate of the question: ranking is within a question, not across questions.
+    max_cov, max_cos = float(covs.max()), float(cos.max())
+    max_asked = max(c.features["cov_asked"] for c in cands)
+    best_match_cov = max((c.features["cov"] for c in cands if c.features["type_match"] == 1.0), default=0.0)
+    for c in cands:
+        c.features["cov_gap"] = c.features["cov"] - max_cov
+        c.features["cos_gap"] = c.features["cos"] - max_cos
+        c.features["asked_gap"] = c.features["cov_asked"] - max_asked
+        c.features["match_best_cov"] = float(c.features["type_match"] == 1.0 and c.features["cov"] >= best_match_cov)
+        rows.append([c.features[name] for name in FEATURES])
+    return np.asarray(rows, dtype=np.float32)

@@ -1,0 +1,176 @@
+"""The sentence-level extractive answerer: every sentence of the retrieved articles scored by the learned
+model, abstention from the model's probability (multi-part questions are split before, by
+``rag.answer.multipart``, which calls :meth:`answer` once per part).
+
+It keeps ``ExtractiveAnswerer``'s interface (``answer``/``stream``/``score``) and is what
+``load_answerer`` returns when a sentence index is available (``Engine`` provides one). Figures (held-out
+folds, sample + RealTime QA store) are in ``rag/answer/model/answer_scorer.json`` under ``report`` and in
+``benchmarks/answer_quality.py``'s output.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import datetime
+
+import numpy as np
+
+from rag.answer.answer_type import expected_type
+from rag.answer.base import ABSTAIN_TEXT
+from rag.answer.condense import split_condensed
+from rag.answer.extractive import ExtractiveAnswerer
+from rag.answer.features import Candidate, candidates, featurize, focus_terms, term_weights
+from rag.answer.scorer import Scorer, hand_scorer, load_scorer
+from rag.answer.sentence_index import ArticleSentences
+from rag.embedders import Embedder
+from rag.settings import Settings
+from rag.types import Answer, Citation, Passage
+
+REDUNDANT = 0.6
+ChunkLocator = Callable[[str, int, int], tuple[str, int] | None]  # (article, start, end) -> (chunk id, index)
+
+
+def select(cands: list[Candidate], probs: np.ndarray, scorer: Scorer) -> list[Candidate]:
+    """The best sentence, then up to ``max_sentences - 1`` more within ``join_ratio`` of it, not redundant."""
+    order = np.argsort(-probs, kind="stable")
+    chosen: list[Candidate] = []
+    for i in order:
+        c = cands[int(i)]
+        c.score = float(probs[int(i)])
+        if len(chosen) == scorer.max_sentences or (chosen and c.score < scorer.join_ratio * chosen[0].score):
+            break
+        if any(len(c.tokens & o.tokens) / max(min(len(c.tokens), len(o.tokens)), 1) > REDUNDANT for o in chosen):
+            continue
+        chosen.append(c)
+    return chosen
+
+
+def abstains(question: str, best: Candidate | None, p_best: float, scorer: Scorer) -> bool:
+    """Abstain when the best probability is low, or when the question's names are not in the evidence."""
+    if best is None or p_best < scorer.abstain_below:
+        return True
+    need = float(scorer.meta.get("require_entity_article", 0.0))
+    return bool(best.features.get("has_entity")) and best.features.get("entity_article", 1.0) < need
+
+
+def _safe(text: str) -> str:
+    """Article text quoted in our own words: no citation markers, links or brackets."""
+    return re.sub(r"[\[\]<>]|https?://\S+", "", text).strip()
+
+
+def _asked_about(question: str) -> str:
+    asked, _ = split_condensed(question)
+    return asked.strip().rstrip("?").strip()
+
+
+def _label(c: Candidate, max_words: int = 14) -> str:
+    """How an abstention names a close article: its title, else the opening words of its closest sentence;
+    then its outlet and date."""
+    p = c.passage
+    if p.title:
+        what = f"“{_safe(p.title)}”"
+    else:
+        words = _safe(c.text).split()
+        what = "“" + " ".join(words[:max_words]) + ("…”" if len(words) > max_words else "”")
+    where = ", ".join(x for x in (_safe(p.source or ""), p.published.date().isoformat() if p.published else "") if x)
+    return f"{what} ({where})" if where else what
+
+
+def abstention_text(question: str, ranked: list[Candidate]) -> str:
+    """Say what the closest articles do cover, and what they do not."""
+    labels: list[str] = []
+    seen: set[str] = set()
+    for c in ranked:
+        if c.passage.article_id not in seen:
+            seen.add(c.passage.article_id)
+            labels.append(_label(c))
+        if len(labels) == 2:
+            break
+    if not labels:
+        return ABSTAIN_TEXT
+    return (
+        f"{ABSTAIN_TEXT} The closest articles report {' and '.join(labels)}, but not this: "
+        f"{_safe(_asked_about(question))}?"
+    )
+
+
+class SentenceAnswerer(ExtractiveAnswerer):
+    """Extractive answers from every sentence of the retrieved articles (precomputed sentence vectors)."""
+
+    def __init__(
+        self,
+        embedder: Embedder,
+        settings: Settings,
+        idf=None,  # type: ignore[no-untyped-def]
+        sentences_of: Callable[[str], ArticleSentences | None] | None = None,
+        locate_chunk: ChunkLocator | None = None,
+        scorer: Scorer | None = None,
+        vector_embedder: Embedder | None = None,
+    ) -> None:
+        super().__init__(embedder, settings, idf=idf)
+        self.vector_embedder = vector_embedder or embedder  # the embedder of the sentence vectors
+        self.sentences_of = sentences_of or (lambda _aid: None)
+        self.locate_chunk = locate_chunk
+        self.scorer = scorer or load_scorer() or hand_scorer()
+        self._qcache: tuple[str, np.ndarray] | None = None
+
+    def _qvec(self, question: str) -> np.ndarray:
+        asked, context = split_condensed(question)
+        text = f"{asked} {context}".strip()
+        if self._qcache is None or self._qcache[0] != text:
+            self._qcache = (text, self.vector_embedder.embed([text])[0])
+        return self._qcache[1]
+
+    def rank(self, question: str, passages: list[Passage]) -> tuple[list[Candidate], np.ndarray]:
+        """Candidates best first, with their probabilities."""
+        cands = candidates(passages, self.sentences_of)
+        if not cands:
+            return [], np.zeros(0)
+        x = featurize(question, cands, self._qvec(question), self.idf)
+        probs = self.scorer.probabilities(x)
+        order = np.argsort(-probs, kind="stable")
+        for c, p in zip(cands, probs, strict=True):
+            c.score = float(p)
+        return [cands[int(i)] for i in order], probs[order]
+
+    def score(self, question: str, passages: list[Passage]) -> list[Candidate]:  # type: ignore[override]
+        return self.rank(question, passages)[0]
+
+    def _answer_one(self, question: str, passages: list[Passage]) -> tuple[list[Candidate], list[Candidate]]:
+        ranked, probs = self.rank(question, passages)
+        if not ranked or abstains(question, ranked[0], float(probs[0]), self.scorer):
+            return [], ranked
+        return select(ranked, probs, self.scorer), ranked
+
+    def answer(self, question: str, passages: list[Passage], as_of: datetime | None = None) -> Answer:
+        chosen, ranked = self._answer_one(question, passages)
+        if not chosen:
+            return Answer(
+                question=question, answer=abstention_text(question, ranked), abstained=True, mode="extractive"
+            )
+        return self._render(question, chosen)
+
+    def _citation_passage(self, c: Candidate) -> Passage:
+        located = self.locate_chunk(c.passage.article_id, c.start, c.end) if self.locate_chunk else None
+        chunk_id, index = located or (c.passage.chunk_id, c.passage.index)
+        return c.passage.model_copy(
+            update={"chunk_id": chunk_id, "index": index, "text": c.text, "start": c.start, "end": c.end}
+        )
+
+    def _render(self, question: str, chosen: list[Candidate]) -> Answer:
+        """One ``[n]`` per quoted sentence, each a verbatim slice of its article."""
+        citations = [
+            Citation.quoting(self._citation_passage(c), n, c.start, c.end, support=round(c.score, 4))
+            for n, c in enumerate(chosen, start=1)
+        ]
+        text = " ".join(f"{c.text} [{n}]" for n, c in enumerate(chosen, start=1))
+        return Answer(question=question, answer=text, citations=citations, mode="extractive")
+
+
+def answer_type_of(question: str) -> str:
+    """Exposed for displays/debugging: the expected answer type of the question."""
+    return expected_type(split_condensed(question)[0])
+
+
+__all__ = ["SentenceAnswerer", "abstains", "abstention_text", "focus_terms", "select", "term_weights"]

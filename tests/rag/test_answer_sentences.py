@@ -1,0 +1,121 @@
+"""The sentence-level answerer: sentence index cache, candidates from whole articles, parts, abstention."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import ClassVar
+
+import numpy as np
+
+from rag.answer.features import FEATURES
+from rag.answer.scorer import MODEL_PATH, hand_scorer, load_scorer
+from rag.answer.sentence_index import ChunkLocator, SentenceIndex
+from rag.answer.sentences import SentenceAnswerer
+from rag.settings import Settings
+from rag.types import Article, Passage
+
+TEXT = (
+    "Elon Musk's xAI reportedly shifts $6 billion AI server order from troubled Supermicro to its rivals\n"
+    "xAI has shifted all AI server orders from troubled Supermicro to Dell, reports UDN.com. Dell reportedly "
+    "benefits from this decision, just like its suppliers, Inventec and Wistron.\n"
+    "Supermicro's final deadline to file its annual report is November 18.\n"
+    "The company's shares plummeted 35% in one day after the Justice Department probe became public.\n"
+    "Kittens in the local shelter were adopted by seven happy families on Sunday.\n"
+)
+
+
+class BagOfWordsEmbedder:
+    name, dim, max_tokens = "bow", 256, 256
+
+    def __init__(self):
+        self.calls = 0
+
+    def embed(self, texts):
+        self.calls += 1
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for i, text in enumerate(texts):
+            for word in text.lower().split():
+                out[i, sum(map(ord, word.strip(".,?'s"))) % self.dim] += 1
+        return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-9)
+
+    def count_tokens(self, texts):
+        return [len(t.split()) for t in texts]
+
+
+def _article():
+    return Article(id="a1", title="xAI shifts order", source="Wire", text=TEXT, ingested_at=datetime.now(UTC))
+
+
+def _passage(start, end):
+    return Passage(
+        chunk_id="a1:0",
+        article_id="a1",
+        index=0,
+        text=TEXT[start:end],
+        start=start,
+        end=end,
+        title="xAI shifts order",
+        source="Wire",
+        score=1.0,
+    )
+
+
+def _answerer(tmp_path):
+    embedder = BagOfWordsEmbedder()
+    index = SentenceIndex(tmp_path, embedder, lambda aid: _article())
+    index.add([_article()])
+    return (
+        SentenceAnswerer(embedder, Settings(data_dir=tmp_path), sentences_of=index.get, scorer=hand_scorer()),
+        index,
+        embedder,
+    )
+
+
+def test_sentence_index_is_saved_and_reloaded_without_re_embedding(tmp_path):
+    _, _, embedder = _answerer(tmp_path)
+    calls = embedder.calls
+    fresh = SentenceIndex(tmp_path, embedder, lambda aid: _article())
+    got = fresh.get("a1")
+    assert embedder.calls == calls and got is not None
+    assert all(TEXT[s:e] == t for s, e, t in zip(got.starts, got.ends, got.texts, strict=True))
+    assert got.vectors.shape == (len(got.texts), 256)
+    assert fresh.add([_article()]) == 0  # same text hash: nothing to do
+
+
+def test_a_sentence_outside_the_retrieved_chunk_is_a_candidate_and_quoted_verbatim(tmp_path):
+    answerer, _, _ = _answerer(tmp_path)
+    first = TEXT.index("xAI has")
+    answer = answerer.answer("When is Supermicro's final deadline to file its annual report?", [_passage(0, first)])
+    assert not answer.abstained
+    assert "November 18" in answer.answer
+    cite = answer.citations[0]
+    assert TEXT[cite.start : cite.end] == cite.quote
+
+
+def test_abstention_says_what_the_articles_cover(tmp_path):
+    answerer, _, _ = _answerer(tmp_path)
+    answer = answerer.answer("Who won the 1998 chess olympiad in Elista?", [_passage(0, len(TEXT))])
+    assert answer.abstained and answer.citations == []
+    assert "do not answer" in answer.answer and "“xAI shifts order” (Wire)" in answer.answer
+
+
+def test_chunk_locator_names_the_chunk_holding_a_span():
+    class Snap:
+        generation = "g1"
+        ids: ClassVar = ["a1:0", "a1:1"]
+        metas: ClassVar = [
+            {"article_id": "a1", "start": 0, "end": 100, "index": 0},
+            {"article_id": "a1", "start": 80, "end": 200, "index": 1},
+        ]
+
+    locate = ChunkLocator(lambda: Snap())
+    assert locate("a1", 120, 150) == ("a1:1", 1)
+    assert locate("a1", 10, 50) == ("a1:0", 0)
+    assert locate("b2", 10, 50) is None
+
+
+def test_the_shipped_scorer_loads_and_names_known_features():
+    scorer = load_scorer(MODEL_PATH)
+    assert scorer is not None, "run `make train` to fit rag/answer/model/answer_scorer.json"
+    assert set(scorer.features) <= set(FEATURES) and len(scorer.coef) == len(scorer.features)
+    assert 0.0 < scorer.abstain_below < 1.0 and "held_out" in scorer.meta["report"]

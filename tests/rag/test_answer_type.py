@@ -1,0 +1,72 @@
+"""The expected answer type of a question, and new instances of it in a sentence (table-driven)."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.answer.answer_type import asked_sentence, expected_type, instances, type_match
+
+TYPE_TABLE = [
+    ("When is Supermicro's delisting deadline?", "date"),
+    ("What is the deadline for the 10-K filing?", "date"),
+    ("How much was the AI server order worth?", "amount"),
+    ("What share of the market does Dell hold?", "amount"),
+    ("What was the record high average price for a gallon of gas?", "amount"),
+    ("How many people were evacuated?", "count"),
+    ("Who benefits if Supermicro loses xAI?", "name"),
+    ("Which outlet first reported the shift?", "name"),
+    ("Which regulator opened the probe?", "name"),
+    ("What is the mission called?", "name"),
+    ("Where is the glacier located?", "place"),
+    ("Where was the singer born?", "place"),
+    ("Which country won the final?", "place"),
+    ("Why did Supermicro's stock fall?", "reason"),
+    ("What's behind the rise in egg prices?", "reason"),
+    ("Is the company profitable?", "yesno"),
+    ("What did he say?", "other"),
+    # background sentence first, the asking sentence decides
+    ("NASA launched a rocket from a commercial spaceport. Where did the launch occur?", "place"),
+    ("Most Americans disagree with Roe v. Wade being overturned. What percentage disapprove?", "amount"),
+    ("A raging wildfire forced evacuations near which national park?", "name"),
+]
+
+
+@pytest.mark.parametrize(("question", "kind"), TYPE_TABLE)
+def test_expected_type(question, kind):
+    assert expected_type(question) == kind
+
+
+INSTANCE_TABLE = [
+    ("date", "The final deadline is November 18.", "When is the deadline?", True),
+    ("date", "Supermicro needed to submit a plan.", "When is the deadline?", False),
+    ("amount", "xAI shifted a $6 billion order.", "How much was the order worth?", True),
+    ("amount", "Its stock plummeted 35% in one day.", "By how much did the stock fall?", True),
+    ("amount", "xAI shifted a $6 billion order to Dell.", "Who got the $6 billion order?", False),
+    ("count", "Forty people were hurt.", "How many people were hurt?", True),
+    (
+        "name",
+        "Dell benefits, just like its suppliers, Inventec and Wistron.",
+        "Who benefits if Supermicro loses xAI?",
+        True,
+    ),
+    ("name", "Supermicro loses xAI.", "Who benefits if Supermicro loses xAI?", False),
+    ("place", "The launch took place in Australia.", "Where did the launch occur?", True),
+    ("reason", "The stock fell because of the probe.", "Why did the stock fall?", True),
+    ("reason", "The stock fell sharply.", "Why did the stock fall?", False),
+]
+
+
+@pytest.mark.parametrize(("kind", "sentence", "question", "found"), INSTANCE_TABLE)
+def test_instances_not_in_the_question(kind, sentence, question, found):
+    assert bool(instances(kind, sentence, question)) is found
+
+
+def test_type_match_is_neutral_without_a_type():
+    assert type_match("other", "Anything at all.", "What did he say?") == 0.5
+    assert type_match("date", "On November 18.", "When?") == 1.0
+
+
+def test_asked_sentence_keeps_abbreviations_together():
+    assert asked_sentence("Roe v. Wade fell. What percentage of adults disapprove of Roe v. Wade?") == (
+        "What percentage of adults disapprove of Roe v. Wade?"
+    )
