@@ -69,8 +69,11 @@ class ChromaStore:
         self._write_lock = file_lock(locks / f"{settings.collection}.write.lock")
         self._sessions = locks / f"{settings.collection}.writers"
         self._scanned = self._sessions / ".scanned"  # absent: a store from before sessions, scan it once
-        with self._write_lock.hold():  # two processes creating one new store at once race Chroma's schema setup
-            self._open()
+        try:
+            with self._write_lock.hold():  # two processes creating one new store at once race Chroma's schema setup
+                self._open()
+        except OSError as exc:  # the data dir is a file, read-only, or gone: one line, a 503 over HTTP
+            raise StoreUnavailable(f"cannot open the store under {settings.data_dir}: {exc.strerror or exc}") from exc
 
     def _open(self) -> None:
         import chromadb
