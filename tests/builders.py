@@ -1,11 +1,11 @@
-"""Builders for test data: one passage, one article record, and the flagship question."""
+"""Builders for test data: one passage, one citation, one article record, and the flagship question."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from rag.types import Passage
+from rag.types import Citation, Passage
 
 FLAGSHIP = "Who benefits if Supermicro loses xAI?"
 """The question the bundled seed article (samples/supermicro_xai_dell.txt) answers: Dell, Wistron, Inventec."""
@@ -34,6 +34,12 @@ def passage(
         published=published,
         **extra,
     )
+
+
+def citation(n: int, article: str, quote: str, **fields: Any) -> Citation:
+    """Citation ``[n]`` quoting ``quote`` from article ``article`` (title ``T<article>``, outlet ``O``)."""
+    defaults: dict[str, Any] = {"title": f"T{article}", "source": "O"}
+    return Citation(n=n, article_id=article, chunk_id=f"{article}:0", quote=quote, **(defaults | fields))
 
 
 def article(i: int, sentences: int = 40, **fields: Any) -> dict[str, Any]:

@@ -1,9 +1,5 @@
 from rag.answer.sources import group_by_article
-from rag.types import Citation
-
-
-def _cite(n: int, article: str, quote: str) -> Citation:
-    return Citation(n=n, article_id=article, chunk_id=f"{article}:0", title=f"T{article}", quote=quote)
+from tests.builders import citation as _cite
 
 
 def test_quotes_from_one_article_are_shown_under_that_article_once() -> None:

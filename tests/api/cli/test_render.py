@@ -2,18 +2,11 @@ import pytest
 
 from api.cli.render import print_answer
 from rag.types import Answer, Citation
+from tests.builders import citation
 
 
 def _cite(n: int, article: str, quote: str) -> Citation:
-    return Citation(
-        n=n,
-        article_id=article,
-        chunk_id=f"{article}:0",
-        title=f"Title {article}",
-        source="Outlet",
-        quote=quote,
-        url=f"https://news.example/{article}",
-    )
+    return citation(n, article, quote, title=f"Title {article}", source="Outlet", url=f"https://news.example/{article}")
 
 
 def test_an_article_cited_twice_is_listed_once_with_both_quotes(capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,17 +1,10 @@
 from api.http.routes.openai import source_list
 from rag.types import Citation
+from tests.builders import citation
 
 
 def _cite(n: int, article: str, quote: str) -> Citation:
-    return Citation(
-        n=n,
-        article_id=article,
-        chunk_id=f"{article}:0",
-        title=f"T{article}",
-        source="O",
-        quote=quote,
-        url=f"https://news.example/{article}",
-    )
+    return citation(n, article, quote, url=f"https://news.example/{article}")
 
 
 def test_the_sources_text_lists_an_article_once_with_each_of_its_quotes() -> None:

@@ -163,10 +163,8 @@ def test_only_http_urls_become_links() -> None:
 
 def test_an_article_cited_twice_is_one_source_line_and_one_quote_block_with_both_quotes() -> None:
     from api.slack.render import answer_blocks, quotes_view
-    from rag.types import Answer, Citation
-
-    def cite(n: int, article: str, quote: str) -> Citation:
-        return Citation(n=n, article_id=article, chunk_id=f"{article}:0", title=f"T{article}", source="O", quote=quote)
+    from rag.types import Answer
+    from tests.builders import citation as cite
 
     answer = Answer(
         question="q",
