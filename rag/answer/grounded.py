@@ -87,6 +87,8 @@ DEFAULT_VARIANT = "numbers-first"
 _SENTENCES_LINE = re.compile(r"^\W*(?:sentences?|sentence numbers|numbers?|evidence)\b[^:\n]*:(.*)$", re.I | re.M)
 _ANSWER_LABEL = re.compile(r"^\W*answer\W*:\s*", re.I | re.M)
 _NUMBER = re.compile(r"\d+")
+# What small models put before an answer sentence: list numbers ("11. Dell...") and "The answer is:".
+_DEBRIS = re.compile(r"^(?:\d{1,2}[.)](?:\s+|$)|the answer is\s*:\s*)+", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -231,6 +233,7 @@ def answer_events(
     def verified(sentences: list[str]) -> Generator[AnswerEvent, None, None]:
         for sentence in sentences:
             claim, _ = split_markers(sentence)  # the model's [n] are sentence numbers, not citations
+            claim = _DEBRIS.sub("", claim)
             if claim and writer is not None and verifier is not None:
                 yield from writer.add(verifier.check(claim))
 

@@ -150,6 +150,15 @@ def test_grounded_answer_cites_only_the_named_sentence_verbatim(engine: Engine) 
         assert answer.citations[0].start == 10 + TEXT.index("Dell's suppliers")
 
 
+def test_a_reply_without_the_numbers_line_is_checked_against_every_sentence_minus_list_debris(engine: Engine) -> None:
+    reply = "11. The answer is: Dell's suppliers Inventec and Wistron also benefit from the decision.\n\n"
+    answerer = _answerer(engine, reply)
+    answer = answerer.answer(FLAGSHIP, [passage(TEXT)])
+    assert answer.mode == "llm" and answer.unsupported == []
+    assert answer.answer == "Dell's suppliers Inventec and Wistron also benefit from the decision. [1]"
+    assert len(answerer.client.prompts) == 1  # type: ignore[attr-defined]
+
+
 def test_grounded_mode_abstains_when_the_model_names_no_sentence(engine: Engine) -> None:
     answer = _answerer(engine, f"Sentences: none\nAnswer: {ABSTAIN_TEXT}\n").answer(FLAGSHIP, [passage(TEXT)])
     assert answer.abstained and answer.answer == ABSTAIN_TEXT and answer.mode == "llm" and answer.citations == []
