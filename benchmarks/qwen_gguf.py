@@ -83,7 +83,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.parts_path:
         sys.path.insert(0, str(args.parts_path))
-    print(assemble(part_paths(), args.out))
+    print(assemble([] if args.out.exists() else part_paths(), args.out))  # an assembled file is only re-hashed
 
 
 if __name__ == "__main__":
