@@ -37,11 +37,21 @@ CLOSE_TO_BEST = 0.80  # a further sentence joins the answer only if it scores th
 REDUNDANT = 0.6  # token-set overlap above which two sentences say the same thing
 CONTEXT_TERM_WEIGHT = 0.3
 CONDITION_TERM_WEIGHT = 0.5
+SCENE_SHARE = 0.75  # idf-weighted share of an if-clause's terms a passage must hold to set its scene
 _IF_CLAUSE = re.compile(r"\b(if|unless)\b[^,?]*", re.IGNORECASE)
 
 
 def question_terms(question: str) -> set[str]:
     return set(tokenize([question])[0]) - QUESTION_STEMS
+
+
+def condition_only_terms(question: str) -> set[str]:
+    """Terms that only the question's "if"/"unless" clause holds (not its main clause)."""
+    asked, _ = split_condensed(question)
+    condition = _IF_CLAUSE.search(asked)
+    if not condition:
+        return set()
+    return question_terms(condition[0]) - question_terms(_IF_CLAUSE.sub(" ", asked))
 
 
 @dataclass
@@ -108,13 +118,24 @@ class ExtractiveAnswerer:
         if not candidates:
             return []
         weights = self.term_weights(question)
+        # An "if" clause sets the scene: its terms must be in the passage (context), not in the answering
+        # sentence. "Who benefits if Supermicro loses xAI?" is answered by "Dell ... reportedly benefits ...";
+        # counting the rare "Supermicro" and "xAI" in the sentence picked sentences about them instead, once a
+        # large corpus made those names rare (their idf outweighed "benefit" even at half weight).
+        # Only where the passage holds (most of) the condition's terms: elsewhere the sentence is about
+        # something else ("Parents could lose ... benefits" is not an answer about Supermicro).
+        condition = condition_only_terms(question)
+        sentence_weights = {t: w for t, w in weights.items() if t not in condition} or weights
         total = sum(weights.values()) or 1.0
         asked, _ = split_condensed(question)
         cue: Cue = question_cue(asked)
         context_tokens = {id(p): set(tokenize([f"{p.title or ''}\n{p.text}"])[0]) for p in passages}
         for c in candidates:
             c.tokens = set(tokenize([c.text])[0])
-            c.coverage = sum(w for t, w in weights.items() if t in c.tokens) / total
+            held = sum(weights[t] for t in condition if t in context_tokens[id(c.passage)])
+            in_scene = bool(condition) and held >= SCENE_SHARE * sum(weights[t] for t in condition)
+            counted = sentence_weights if in_scene else weights
+            c.coverage = sum(w for t, w in counted.items() if t in c.tokens) / (sum(counted.values()) or 1.0)
             c.context = sum(w for t, w in weights.items() if t in context_tokens[id(c.passage)]) / total
             c.cue = cue_match(cue, c.text, asked)
         lexical = sorted(

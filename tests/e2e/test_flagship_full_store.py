@@ -2,8 +2,9 @@
 articles): the answer names Dell, Wistron and Inventec, each inside a cited verbatim quote.
 
 The store is ``NEWSQA_FULL_STORE`` (e.g. the benchmarks' store); without it the test is skipped, since
-building it takes 20-75 minutes on 2 cores. Known miss (issue 13, measured 2026-12-01): on the full store
-neither scorer names all three; the rare "if Supermicro loses xAI" terms favour "xAI ... shifted ... to Dell".
+building it takes 20-75 minutes on 2 cores. The hand scorer answers it (an "if" clause's terms count in the
+passage, not the sentence); the learned scorer does not yet: the rare "Supermicro"/"xAI" terms favour
+"xAI ... shifted ... to Dell" (issue 13, measured 2026-12-01).
 """
 
 from __future__ import annotations
@@ -21,7 +22,10 @@ pytestmark = pytest.mark.slow
 CORPUS = SHARED_DATA / "realtimeqa" / "corpus.json"
 
 
-@pytest.fixture(scope="module", params=["hand", "learned"])
+@pytest.fixture(
+    scope="module",
+    params=["hand", pytest.param("learned", marks=pytest.mark.xfail(reason="not yet: see the docstring", strict=True))],
+)
 def full_engine(request: pytest.FixtureRequest, embedder) -> Engine:  # type: ignore[no-untyped-def]
     given = os.environ.get("NEWSQA_FULL_STORE")
     if not given:
@@ -33,7 +37,6 @@ def full_engine(request: pytest.FixtureRequest, embedder) -> Engine:  # type: ig
     return engine
 
 
-@pytest.mark.xfail(reason="issue 13 target not met yet: see the module docstring", strict=False)
 def test_flagship_names_dell_wistron_and_inventec_in_cited_verbatim_quotes(full_engine: Engine) -> None:
     answer = full_engine.ask("Who benefits if Supermicro loses xAI?")
     assert not answer.abstained

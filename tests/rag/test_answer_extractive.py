@@ -66,3 +66,22 @@ def test_stream_yields_deltas_that_add_up_to_the_answer():
     events = list(answerer.stream("Who benefits from the shift and who builds motherboards?", passages))
     assert events[-1].kind == "done"
     assert "".join(e.text for e in events[:-1]) == events[-1].answer.answer
+
+
+def test_an_if_clause_sets_the_scene_and_the_main_clause_picks_the_sentence():
+    from rag.answer.extractive import condition_only_terms
+
+    assert condition_only_terms(FLAGSHIP) == {"supermicro", "lose", "xai"}
+    assert condition_only_terms("Which company did xAI shift its orders to?") == set()
+    scene = (
+        "Musk appeared publicly with Supermicro's CEO, who revealed that xAI bought Supermicro's servers. "
+        "Dell, already a large maker of servers, reportedly benefits from this decision, just like Inventec."
+    )
+    elsewhere = "Parents could lose up to 15,000 dollars in government benefits and welfare rebates this year."
+    rare = {"supermicro": 8.0, "xai": 8.0, "benefit": 3.7, "lose": 1.8}  # names rare in a large corpus
+    answerer = ExtractiveAnswerer(hash_embedder(), Settings(), idf=lambda t: rare.get(t, 2.0))
+    passages = [passage(scene, article="scene"), passage(elsewhere, article="other", index=0)]
+    ranked = answerer.score(FLAGSHIP, passages)
+    assert ranked[0].text.startswith("Dell, already a large maker of servers, reportedly benefits")
+    answer = answerer.answer(FLAGSHIP, passages)
+    assert "Dell" in answer.answer and "Parents" not in answer.answer  # the other passage lacks the scene
