@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from evals.metrics import contains, correct, percentile
+from evals.metrics import contains, item_correct, percentile
 from evals.sets import DATA, EvalItem, load_jsonl, realtimeqa_items
 from ingest.engine import Engine
 from rag.settings import Settings
@@ -65,14 +65,7 @@ def item_filters(item: EvalItem) -> Filters:
 
 
 def judge(item: EvalItem, answer: Answer) -> float | None:
-    return correct(
-        answer,
-        unanswerable=item.unanswerable,
-        all_of=item.all_of,
-        any_of=item.any_of,
-        choices=item.choices,
-        answer_index=item.answer_index,
-    )
+    return item_correct(answer, item)
 
 
 def oracle(engine: Engine, item: EvalItem, passages: list) -> bool:  # type: ignore[type-arg]

@@ -92,14 +92,7 @@ def question_sets(n_sample: int | None, n_unanswerable: int | None, n_rtqa: int 
 
 def score(answer: Answer, item: EvalItem, passages: list[Passage], judge: LexicalEmbeddingJudge, t: Tally) -> None:
     by_chunk = {p.chunk_id: p.text for p in passages}
-    c = m.correct(
-        answer,
-        unanswerable=item.unanswerable,
-        all_of=item.all_of,
-        any_of=item.any_of,
-        choices=item.choices,
-        answer_index=item.answer_index,
-    )
+    c = m.item_correct(answer, item)
     if c is not None:
         t.correct.append(c)
     t.abstained += answer.abstained

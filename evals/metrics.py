@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
@@ -137,6 +138,28 @@ def correct(
         any(contains(alt, answer.answer) for alt in group) for group in any_of
     )
     return float(ok)
+
+
+class Expected(Protocol):
+    """What an eval item expects of its answer (``evals.sets.EvalItem`` has these fields)."""
+
+    unanswerable: bool
+    all_of: list[str]
+    any_of: list[list[str]]
+    choices: list[str] | None
+    answer_index: int | None
+
+
+def item_correct(answer: Answer, item: Expected) -> float | None:
+    """:func:`correct` with the expectations of an eval item."""
+    return correct(
+        answer,
+        unanswerable=item.unanswerable,
+        all_of=item.all_of,
+        any_of=item.any_of,
+        choices=item.choices,
+        answer_index=item.answer_index,
+    )
 
 
 @dataclass

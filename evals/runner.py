@@ -282,14 +282,7 @@ class Runner:
 
         alce = m.alce_citation_scores(answer, passage_of, self.judge)
         out: dict[str, float | None] = {
-            "correct": m.correct(
-                answer,
-                unanswerable=item.unanswerable,
-                all_of=item.all_of,
-                any_of=item.any_of,
-                choices=item.choices,
-                answer_index=item.answer_index,
-            ),
+            "correct": m.item_correct(answer, item),
             "abstained": float(answer.abstained),
             "citations_resolve": m.markers_resolve(answer),
             "quotes_verbatim": m.quotes_verbatim(answer, get_article),
