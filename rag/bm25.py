@@ -52,8 +52,6 @@ class Bm25Snapshot:
     ids: list[str]
     texts: list[str]
     metas: list[dict[str, Any]]
-    published_ts: np.ndarray
-    source_keys: np.ndarray
     retriever: bm25s.BM25 | None
     doc_freq: dict[str, int] = field(default_factory=dict)
     # Whole-article BM25: article_chunks[j] are the chunk positions of article j (in order).
@@ -61,10 +59,15 @@ class Bm25Snapshot:
     article_chunks: list[list[int]] = field(default_factory=list)
     # Chunk vectors (row i = ids[i]) for exact dense search in memory on small stores; None on large ones.
     vectors: np.ndarray | None = None
-    position: dict[str, int] = field(default_factory=dict)
+    # Derived from ids and metas (filters read them as arrays): never passed in, never persisted.
+    position: dict[str, int] = field(init=False)
+    published_ts: np.ndarray = field(init=False)
+    source_keys: np.ndarray = field(init=False)
 
     def __post_init__(self) -> None:
         self.position = {cid: i for i, cid in enumerate(self.ids)}
+        self.published_ts = _published(self.metas)
+        self.source_keys = _source_keys(self.metas)
 
 
 def _published(metas: list[dict[str, Any]]) -> np.ndarray:
@@ -118,8 +121,6 @@ def build_snapshot(
         ids=ids,
         texts=texts,
         metas=metas,
-        published_ts=_published(metas),
-        source_keys=_source_keys(metas),
         retriever=retriever,
         doc_freq=dict(doc_freq),
         article_retriever=article_retriever,
@@ -298,8 +299,6 @@ def load_snapshot(cache_dir: Path, name: str, generation: str) -> Bm25Snapshot |
         ids=ids,
         texts=texts,
         metas=metas,
-        published_ts=_published(metas),
-        source_keys=_source_keys(metas),
         retriever=retriever,
         doc_freq={str(k): int(v) for k, v in json.loads((folder / "doc_freq.json").read_text("utf-8")).items()},
         article_retriever=article_retriever,
