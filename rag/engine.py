@@ -14,6 +14,7 @@ from datetime import datetime
 from functools import cached_property
 
 from rag.answer import Answerer, AnswerEvent
+from rag.answer.attribution import attribute
 from rag.answer.multipart import answer_in_parts, split_question
 from rag.answer.sentence_index import ChunkLocator, SentenceIndex
 from rag.answer.static_vectors import load_static_embedder
@@ -182,6 +183,7 @@ class QueryEngine:
         t2 = time.perf_counter()
         answer.as_of = as_of
         cite_other_outlets(answer, passages)  # syndicated copies: name the other outlets
+        attribute(answer)  # who each quote credits ("citing UDN.com"), independent sources
         answer.timings = {
             "retrieve_ms": round((t1 - t0) * 1000, 2),
             "answer_ms": round((t2 - t1) * 1000, 2),

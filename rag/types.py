@@ -87,6 +87,9 @@ class Citation(BaseModel):
     end: int | None = Field(None, description="End offset (exclusive) of the quote in the article text.")
     support: float | None = Field(None, description="Support score of the cited sentence, when verified.")
     also_in: list[OutletCopy] = Field(default_factory=list, description="Other outlets that ran this story.")
+    reported_by: str | None = Field(
+        None, description="The original source the quote credits ('UDN.com' in '..., reports UDN.com'), if any."
+    )
 
     @classmethod
     def quoting(cls, passage: Passage, n: int, start: int, end: int, support: float | None = None) -> Citation:
@@ -112,6 +115,9 @@ class Answer(BaseModel):
     question: str
     answer: str = Field(description="Answer text with [n] markers resolving to citations.")
     citations: list[Citation] = Field(default_factory=list)
+    independent_sources: int | None = Field(
+        None, description="Independent original sources behind the citations (relays of one report count once)."
+    )
     abstained: bool = False
     mode: Literal["extractive", "llm", "extractive_fallback"] = "extractive"
     as_of: datetime | None = None
