@@ -13,6 +13,7 @@ from pathlib import Path
 
 from ingest.pipeline import Ingestor, IngestReport, ProgressFn
 from ingest.readers import Failure, RawDocument
+from ingest.watches import Watches
 from rag.engine import QueryEngine
 
 
@@ -22,6 +23,11 @@ class Engine(QueryEngine):
     @cached_property
     def ingestor(self) -> Ingestor:
         return Ingestor(self.store, self.embedder, self.settings)
+
+    @cached_property
+    def watches(self) -> Watches:
+        """Standing queries whose new matches are delivered after each ingest (ingest/watches/)."""
+        return Watches(self.store, lambda texts: self.embedder.embed(texts), self.settings)
 
     def ingest_paths(self, paths: list[Path], progress: ProgressFn | None = None) -> IngestReport:
         return self._index_sentences(self.ingestor.ingest(self.ingestor.read(paths), progress))
@@ -34,4 +40,5 @@ class Engine(QueryEngine):
         to the write, done here so no question waits for it."""
         if self.settings.answer_scorer == "learned":
             self.sentences.add(self.store.get_article(a) for a in report.article_ids)
+        self.watches.after_ingest(report.article_ids)  # after the write; never raises, sends in the background
         return report

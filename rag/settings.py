@@ -169,6 +169,19 @@ class Settings(BaseSettings):
         description="Estimated Jaccard similarity (5-word shingles) at which two articles published within 3 days "
         "are one story (benchmarks/neardup.py).",
     )
+    # Watches (ingest/watches/, docs/watches.md)
+    watch_threshold: float = Field(
+        0.60,
+        description="A new story matches a watch at this score (best chunk cosine + 0.2 x query-word coverage); "
+        "calibrated on RealTime QA: 91% of gold articles pass, 1.1% of unrelated ones (benchmarks/watch_threshold.py).",
+    )
+    watch_webhook_secret: SecretStr | None = Field(
+        None, description="Signs webhook digests of watches without their own secret (HMAC-SHA256, docs/watches.md)."
+    )
+    watch_max_attempts: int = Field(5, ge=1, le=20, description="Delivery attempts of a digest before it is failed.")
+    watch_backoff_s: float = Field(
+        2.0, gt=0, description="First retry delay of a failed digest delivery; doubled after each failure."
+    )
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -17,4 +17,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_eval_parser(sub)
     feeds.register(sub)
+    from api.cli.commands import watch  # watches (ingest/watches/)
+
+    watch.register(sub)
     return parser

@@ -23,6 +23,7 @@ from slack_sdk.errors import SlackApiError
 
 from api.slack import render
 from api.slack.feedback import FeedbackStore
+from api.slack.watches import answer_in_digest, digest_thread, watch_command
 from rag.errors import NewsqaError
 from rag.types import Answer, ChatMessage, Passage
 
@@ -233,6 +234,9 @@ class SlackBot:
             history: list[ChatMessage] = []
             if in_thread:
                 assert thread_ts is not None
+                if (delivered := digest_thread(self.engine, where.channel, thread_ts)) is not None:  # a watch digest
+                    answer_in_digest(self, client, where, question, delivered)
+                    return
                 if not is_dm and not self.bot_in_thread(client, where.channel, thread_ts, bot_user_id, bot_id):
                     return
                 history = self.thread_history(client, where.channel, thread_ts, event["ts"], bot_user_id, bot_id)
@@ -244,6 +248,9 @@ class SlackBot:
         """``/newsqa question``: the answer visible only to the asker, with a button to share it."""
         question = " ".join((command.get("text") or "").split())
         if not question:
+            return
+        if (reply := watch_command(self.engine, command)) is not None:  # watch, unwatch, watches
+            respond(response_type=reply[0], replace_original=True, text=reply[1])
             return
         try:
             _, answer, passages = self.compute([ChatMessage(role="user", content=question)])
