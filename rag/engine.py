@@ -26,6 +26,7 @@ from rag.retrieve import Retriever
 from rag.settings import Settings
 from rag.store import ChromaStore
 from rag.text.dates import now_utc
+from rag.timeline import Timeline, TimelineRequest, build_timeline, timeline_answer, timeline_request
 from rag.types import Answer, ChatMessage, Filters, Passage
 
 
@@ -119,6 +120,8 @@ class QueryEngine:
                     return Answered(event.answer, passages)
             raise RuntimeError("the answerer's stream ended without a final answer")
         as_of, filters = self._dated(filters)
+        if (asked := timeline_request(question, as_of)) is not None:  # "What has happened with X since May?"
+            return self._timeline_answer(question, asked, filters, as_of)
         parts = split_question(question)
         if len(parts) > 1:
             return self._answer_in_parts(question, parts, filters, as_of, top_k)
@@ -136,8 +139,12 @@ class QueryEngine:
         """``sources`` (passages), ``delta`` events (answer text), then ``done`` with the final Answer."""
         as_of, filters = self._dated(filters)
         parts = split_question(question)
-        if len(parts) > 1:  # each part is answered whole before anything is sent: one delta, then done
-            answered = self._answer_in_parts(question, parts, filters, as_of, top_k)
+        asked = timeline_request(question, as_of)
+        if len(parts) > 1 or asked is not None:  # answered whole before anything is sent: one delta, then done
+            if asked is not None:
+                answered = self._timeline_answer(question, asked, filters, as_of)
+            else:
+                answered = self._answer_in_parts(question, parts, filters, as_of, top_k)
             yield AnswerEvent("sources", passages=answered.passages)
             yield AnswerEvent("delta", text=answered.answer.answer)
             yield AnswerEvent("done", answer=answered.answer)
@@ -169,6 +176,24 @@ class QueryEngine:
             question, parts, search, lambda part, found: self.answerer.answer(part, found, as_of=as_of)
         )
         return Answered(self._finish(answer, passages, as_of, t0, t0 + searching), passages)
+
+    def timeline(self, query: str, filters: Filters | None = None) -> Timeline:
+        """The stories matching ``query`` in date order, one cited sentence each (``rag.timeline``)."""
+        _, filters = self._dated(filters)
+
+        def articles(q: str, k: int, given: Filters) -> list[Passage]:
+            return self.search(q, k=k, filters=given, group_by_article=True)
+
+        locate = ChunkLocator(self.bm25.current)
+        return build_timeline(query, filters, articles, self.store.get_article, self.bm25.idf, locate)
+
+    def _timeline_answer(self, question: str, asked: TimelineRequest, filters: Filters, as_of: datetime) -> Answered:
+        """A timeline question ("timeline of the Itaewon crowd crush") answered as a timeline."""
+        t0 = time.perf_counter()
+        if asked.since and (filters.since is None or asked.since > filters.since):
+            filters = filters.model_copy(update={"since": asked.since})
+        answer = timeline_answer(question, self.timeline(asked.query, filters))
+        return Answered(self._finish(answer, [], as_of, t0, time.perf_counter()), [])
 
     @staticmethod
     def _dated(filters: Filters | None) -> tuple[datetime, Filters]:

@@ -8,6 +8,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from ingest.pipeline import IngestReport
+from rag.answer.attribution import outlet_label, sources_summary
 from rag.answer.sources import group_by_article
 from rag.types import Answer, Article, Passage
 
@@ -43,11 +44,12 @@ def print_passages(passages: list[Passage]) -> None:
 def print_answer(answer: Answer) -> None:
     console.print(escape(answer.answer) + "\n")
     if answer.citations:
-        console.print("[bold]Sources[/bold]")
+        summary = sources_summary(answer.citations)  # "3 articles, 1 independent source" when quotes relay
+        console.print("[bold]Sources[/bold]" + (f" ({summary})" if summary else ""))
     for group in group_by_article(answer.citations):  # an article cited three times is listed once
         c = group.first
         console.print(
-            f"{group.markers} {escape(c.title or '(untitled)')} — {escape(c.source or 'unknown outlet')}, "
+            f"{group.markers} {escape(c.title or '(untitled)')} — {escape(outlet_label(group.quotes))}, "
             f"{_date(c.published)}"
         )
         if c.url:

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
+from rag.answer.attribution import outlet_label, sources_summary
 from rag.answer.sources import group_by_article
 from rag.markup import web_url
 from rag.types import Answer, Citation, Passage
@@ -227,8 +228,10 @@ def answer_blocks(answer: Answer, passages: list[Passage], now: datetime | None 
             blocks += _lines_sections(["*Closest sources I found:*", *closest])
         return blocks
     blocks = _mrkdwn_sections(link_citations(answer.answer, answer.citations))
-    lines = ["*Sources*"] + [  # one line per article, however many of its quotes are cited
-        f"{g.markers} " + source_line(g.first.title, g.first.url, g.first.source, g.first.published, now)
+    summary = sources_summary(answer.citations)  # "3 articles, 1 independent source" when quotes relay
+    lines = [f"*Sources* ({summary})" if summary else "*Sources*"] + [  # one line per article
+        f"{g.markers} "
+        + source_line(g.first.title, g.first.url, outlet_label(g.quotes, unknown=""), g.first.published, now)
         for g in group_by_article(answer.citations)
     ]
     return [*blocks, {"type": "divider"}, *_lines_sections(lines)]
@@ -265,7 +268,8 @@ def quotes_view(answer: Answer, now: datetime | None = None) -> dict[str, Any]:
     blocks: list[Block] = []
     for group in group_by_article(answer.citations):
         c = group.first
-        head = f"{group.markers} " + source_line(c.title, c.url, c.source, c.published, now)
+        outlet = outlet_label(group.quotes, unknown="")  # "Tom's Hardware, citing UDN.com"
+        head = f"{group.markers} " + source_line(c.title, c.url, outlet, c.published, now)
         labelled = len(group.quotes) > 1
         quotes = [
             "> " + (f"[{q.n}] " if labelled else "") + escape(q.quote).replace("\n", "\n> ") for q in group.quotes

@@ -205,18 +205,23 @@ def independent_sources(citations: Iterable[Citation]) -> int:
     return len({original_source(c) for c in citations})
 
 
-def outlet_label(citations: list[Citation]) -> str:
-    """ "Tom's Hardware, citing UDN.com": an article's outlet and the sources its cited quotes credit."""
-    outlet = citations[0].source or "unknown outlet"
+def outlet_label(citations: list[Citation], unknown: str = "unknown outlet") -> str:
+    """"Tom's Hardware, citing UDN.com": an article's outlet and the sources its cited quotes credit."""
+    outlet = citations[0].source or unknown
     cited: list[str] = []
     for c in citations:
         if c.reported_by and all(source_key(c.reported_by) != source_key(x) for x in cited):
             cited.append(c.reported_by)
-    return f"{outlet}, citing {' and '.join(cited)}" if cited else outlet
+    if not cited:
+        return outlet
+    return f"{outlet or 'an unnamed outlet'}, citing {' and '.join(cited)}"
 
 
-def sources_summary(citations: list[Citation]) -> str:
-    """ "3 articles, 2 independent sources": how many articles are cited and how many originals they rest on."""
+def sources_summary(citations: list[Citation]) -> str | None:
+    """"3 articles, 2 independent sources" when some cited quote relays another source's report (None when
+    none does: then every article is its own report and the source list says all there is)."""
+    if not any(c.reported_by for c in citations):
+        return None
     articles = len({c.article_id for c in citations})
     originals = independent_sources(citations)
     return (

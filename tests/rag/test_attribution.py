@@ -86,3 +86,4 @@ def test_a_quote_crediting_its_own_outlet_is_not_a_relay() -> None:
     attribute(Answer(question="q", answer="a [1]", citations=[own]))
     assert own.reported_by is None
     assert independent_sources([own]) == 1
+    assert sources_summary([own]) is None  # nothing relayed: the source list says all there is

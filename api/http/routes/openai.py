@@ -31,6 +31,7 @@ from api.http.schemas import (
     Usage,
 )
 from rag.answer import AnswerEvent
+from rag.answer.attribution import outlet_label, sources_summary
 from rag.answer.sources import group_by_article
 from rag.errors import NotFound
 from rag.types import Answer, Citation
@@ -45,11 +46,12 @@ def source_list(citations: list[Citation]) -> str:
     """The numbered source list appended to the answer text (empty when nothing is cited)."""
     if not citations:
         return ""
-    lines = ["", "", "Sources:"]
+    summary = sources_summary(citations)  # "3 articles, 1 independent source" when quotes relay a report
+    lines = ["", "", f"Sources ({summary}):" if summary else "Sources:"]
     for group in group_by_article(citations):  # an article cited several times is listed once
         c = group.first
         when = c.published.date().isoformat() if c.published else None
-        meta = ", ".join(x for x in (c.source, when) if x)
+        meta = ", ".join(x for x in (outlet_label(group.quotes, unknown=""), when) if x)
         head = f"{group.markers} {c.title or c.article_id}" + (f" ({meta})" if meta else "")
         lines.append(head + (f" {c.url}" if c.url else ""))
         labelled = len(group.quotes) > 1
