@@ -6,6 +6,7 @@ Re-exported here so callers import ``rag.store`` as before.
 from rag.store.chroma import ChromaStore, Committed
 from rag.store.schema import (
     UNDATED_TS,
+    WRITTEN_NS,
     also_in_from,
     also_in_json,
     article_from,
@@ -17,6 +18,7 @@ from rag.store.schema import (
 
 __all__ = [
     "UNDATED_TS",
+    "WRITTEN_NS",
     "ChromaStore",
     "Committed",
     "also_in_from",

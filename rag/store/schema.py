@@ -22,6 +22,9 @@ N_CHUNKS = "n_chunks"  # article records only: how many chunks commit it (0 for 
 MINHASH = "minhash"  # near-duplicate signature (ingest.neardup), article records only
 BAND_KEY = "mh_b{}"  # LSH band key i of the signature, article records only
 UNDATED_TS = -1  # chunks of undated articles: pass `until`/as_of filters, fail `since`
+# chunk records only: time.time_ns() of the write that last changed the chunk (taken under the write lock), so
+# a derived index reads only what changed since its watermark (rag.bm25); absent on chunks of older stores.
+WRITTEN_NS = "written_ns"
 
 
 def timestamp(dt: datetime | None) -> int:

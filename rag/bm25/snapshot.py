@@ -1,8 +1,11 @@
-"""BM25 (and, on small stores, the chunk vectors) over the chunks: a derived cache of the Chroma collection.
+"""The base snapshot: BM25 (and, on small stores, the chunk vectors) over every chunk, built from Chroma.
 
-The index also keeps every chunk's text and metadata in memory, so search builds passages without a
-second round trip to the store. It is persisted with the store's generation token and rebuilt whenever
-the store's token differs (another process ingested or deleted).
+The snapshot also keeps every chunk's text and metadata in memory, so search builds passages without a
+second round trip to the store. It is immutable: what was written since it was built is served as a delta
+over it (``rag.bm25.delta``), and a new base is built in the background when the delta grows
+(``rag.bm25.live``). Building one costs 6.2 s at 9,874 chunks (5.5 s of it reading Chroma), linear in size.
+It is persisted with the store's generation token and its watermark (the newest ``written_ns`` it holds), so a
+new process starts from it and reads only what was written after.
 
 Persistence holds data only, never code (no pickle: loading one runs code, and a single flipped byte in the
 old pickle made every search fail until someone deleted it, probe M4). A snapshot is a directory: bm25s's
@@ -17,11 +20,10 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import math
 import os
 import shutil
 import tempfile
-import threading
+import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
@@ -31,14 +33,14 @@ from typing import Any
 import bm25s
 import numpy as np
 
-from rag.store import ChromaStore
+from rag.store import WRITTEN_NS
 from rag.text.ids import source_key
 from rag.text.tokens import tokenize
 
 log = logging.getLogger(__name__)
 logging.getLogger("bm25s").setLevel(logging.WARNING)  # bm25s forces DEBUG on import
 
-_FORMAT = 5  # bump when the snapshot's files change: older caches are then discarded and rebuilt
+_FORMAT = 6  # bump when the snapshot's files change: older caches are then discarded and rebuilt
 
 
 def index_text(title: str | None, text: str) -> str:
@@ -59,15 +61,27 @@ class Bm25Snapshot:
     article_chunks: list[list[int]] = field(default_factory=list)
     # Chunk vectors (row i = ids[i]) for exact dense search in memory on small stores; None on large ones.
     vectors: np.ndarray | None = None
+    # Mean token count of a chunk / an article: what a delta needs to score with these statistics.
+    chunk_avgdl: float = 0.0
+    article_avgdl: float = 0.0
+    built_ns: int = 0  # when it was built (time.time_ns()): the newer of two persisted bases wins
     # Derived from ids and metas (filters read them as arrays): never passed in, never persisted.
     position: dict[str, int] = field(init=False)
     published_ts: np.ndarray = field(init=False)
     source_keys: np.ndarray = field(init=False)
+    watermark: int = field(init=False)  # newest written_ns held (0: none, a store from before written_ns)
+    article_index: dict[str, int] = field(init=False)  # article id -> j in article_chunks
+    chunk_article: np.ndarray = field(init=False)  # chunk position -> j in article_chunks
 
     def __post_init__(self) -> None:
         self.position = {cid: i for i, cid in enumerate(self.ids)}
         self.published_ts = _published(self.metas)
         self.source_keys = _source_keys(self.metas)
+        self.watermark = max((int(m.get(WRITTEN_NS, 0)) for m in self.metas), default=0)
+        self.article_index = {self.metas[g[0]]["article_id"]: j for j, g in enumerate(self.article_chunks)}
+        self.chunk_article = np.zeros(len(self.ids), dtype=np.int64)
+        for j, group in enumerate(self.article_chunks):
+            self.chunk_article[group] = j
 
 
 def _published(metas: list[dict[str, Any]]) -> np.ndarray:
@@ -104,9 +118,11 @@ def build_snapshot(
     metas: list[dict[str, Any]],
     vectors: np.ndarray | None = None,
 ) -> Bm25Snapshot:
+    built_ns = time.time_ns()
     retriever = article_retriever = None
     article_chunks: list[list[int]] = []
     doc_freq: Counter[str] = Counter()
+    chunk_avgdl = article_avgdl = 0.0
     if ids:
         tokens = tokenize([index_text(m.get("title"), t) for t, m in zip(texts, metas, strict=True)])
         for doc in tokens:
@@ -114,8 +130,11 @@ def build_snapshot(
         retriever = bm25s.BM25()
         retriever.index(tokens, show_progress=False)
         article_docs, article_chunks = _article_texts(texts, metas)
+        article_tokens = tokenize(article_docs)
         article_retriever = bm25s.BM25()
-        article_retriever.index(tokenize(article_docs), show_progress=False)
+        article_retriever.index(article_tokens, show_progress=False)
+        chunk_avgdl = float(np.mean([len(t) for t in tokens]))
+        article_avgdl = float(np.mean([len(t) for t in article_tokens]))
     return Bm25Snapshot(
         generation=generation,
         ids=ids,
@@ -126,79 +145,19 @@ def build_snapshot(
         article_retriever=article_retriever,
         article_chunks=article_chunks,
         vectors=vectors,
+        chunk_avgdl=chunk_avgdl,
+        article_avgdl=article_avgdl,
+        built_ns=built_ns,
     )
 
 
-def _scores(retriever: bm25s.BM25 | None, query: str, n: int) -> np.ndarray:
+def scores(retriever: bm25s.BM25 | None, query: str, n: int) -> np.ndarray:
     if retriever is None:
         return np.zeros(n, dtype=np.float32)
     tokens = [t for t in tokenize([query])[0] if t in retriever.vocab_dict]
     if not tokens:
         return np.zeros(n, dtype=np.float32)
     return np.asarray(retriever.get_scores(tokens))
-
-
-class Bm25Index:
-    """Keeps a BM25 snapshot in step with the store; thread-safe for concurrent searches."""
-
-    def __init__(self, store: ChromaStore, cache_dir: Path, name: str, max_vector_chunks: int = 200_000) -> None:
-        self._store = store
-        self._max_vector_chunks = max_vector_chunks
-        self._cache_dir = cache_dir
-        self._name = name
-        self._warned = False  # a damaged cache is reported once per process, then rebuilt quietly
-        self._lock = threading.Lock()
-        self._snapshot: Bm25Snapshot | None = None
-
-    def current(self) -> Bm25Snapshot:
-        """The snapshot for the store as it is now, rebuilt or reloaded if another process wrote."""
-        generation = self._store.generation()
-        snap = self._snapshot
-        if snap is not None and snap.generation == generation:
-            return snap
-        with self._lock:
-            if self._snapshot is not None and self._snapshot.generation == generation:
-                return self._snapshot
-            snap = self._load(generation)
-            if snap is None:
-                keep = 0 < self._store.counts()["chunks"] <= self._max_vector_chunks
-                ids, texts, metas, vectors = self._store.all_chunks(with_vectors=keep)
-                snap = build_snapshot(generation, ids, texts, metas, vectors if keep else None)
-                self._save(snap)
-            self._snapshot = snap
-            return snap
-
-    def scores(self, snap: Bm25Snapshot, query: str) -> np.ndarray:
-        """BM25 score of every chunk in the snapshot for ``query`` (zeros when nothing matches)."""
-        return _scores(snap.retriever, query, len(snap.ids))
-
-    def article_scores(self, snap: Bm25Snapshot, query: str) -> np.ndarray:
-        """BM25 score of every whole article (order of ``snap.article_chunks``)."""
-        return _scores(snap.article_retriever, query, len(snap.article_chunks))
-
-    def idf(self, token: str) -> float:
-        """Inverse document frequency of a (stemmed) token over the chunks of the latest snapshot."""
-        snap = self._snapshot
-        if snap is None:
-            return 1.0
-        df = max(snap.doc_freq.get(token, 0), 1)  # unseen terms are no rarer than a term seen once
-        return math.log(1.0 + (len(snap.ids) - df + 0.5) / (df + 0.5))
-
-    def _load(self, generation: str) -> Bm25Snapshot | None:
-        """The persisted snapshot for ``generation``; None (rebuild) when absent, stale or unreadable."""
-        try:
-            return load_snapshot(self._cache_dir, self._name, generation)
-        except Exception as exc:  # any damage (flipped byte, truncation, foreign file) costs a rebuild only
-            level = logging.WARNING if not self._warned else logging.DEBUG
-            self._warned = True
-            log.log(level, "discarding the unreadable BM25 cache in %s (%s); rebuilding it", self._cache_dir, exc)
-            return None
-
-    def _save(self, snap: Bm25Snapshot) -> None:
-        try:
-            save_snapshot(self._cache_dir, self._name, snap)
-        except OSError as exc:  # a read-only cache dir costs start-up time, not correctness
-            log.warning("could not persist the BM25 cache in %s: %s", self._cache_dir, exc)
 
 
 # ---- persistence: data files only, a checksummed manifest written last ----------------------------------
@@ -228,6 +187,10 @@ def save_snapshot(cache_dir: Path, name: str, snap: Bm25Snapshot) -> None:
         {"ids": snap.ids, "texts": snap.texts, "metas": snap.metas, "article_chunks": snap.article_chunks},
     )
     _write_json(folder / "doc_freq.json", snap.doc_freq)
+    _write_json(
+        folder / "stats.json",
+        {"chunk_avgdl": snap.chunk_avgdl, "article_avgdl": snap.article_avgdl, "built_ns": snap.built_ns},
+    )
     if snap.retriever is not None:
         snap.retriever.save(str(folder / "chunk_bm25"))
     if snap.article_retriever is not None:
@@ -235,7 +198,14 @@ def save_snapshot(cache_dir: Path, name: str, snap: Bm25Snapshot) -> None:
     if snap.vectors is not None:
         np.save(folder / "vectors.npy", np.ascontiguousarray(snap.vectors, dtype=np.float32), allow_pickle=False)
     files = {p.relative_to(folder).as_posix(): _sha256(p) for p in sorted(folder.rglob("*")) if p.is_file()}
-    manifest = {"format": _FORMAT, "generation": snap.generation, "folder": folder.name, "files": files}
+    manifest = {
+        "format": _FORMAT,
+        "generation": snap.generation,
+        "watermark": snap.watermark,
+        "built_ns": snap.built_ns,
+        "folder": folder.name,
+        "files": files,
+    }
     fd, tmp = tempfile.mkstemp(dir=cache_dir, suffix=".tmp")
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         json.dump(manifest, fh)
@@ -256,11 +226,8 @@ def _remove_others(cache_dir: Path, name: str) -> None:
         legacy.unlink(missing_ok=True)
 
 
-def load_snapshot(cache_dir: Path, name: str, generation: str) -> Bm25Snapshot | None:
-    """The saved snapshot if it is for ``generation``; None when there is none or it is stale.
-
-    Raises (ValueError, OSError, ...) when a cache is there but damaged: wrong version, checksum mismatch,
-    missing or extra files, unreadable content."""
+def read_manifest(cache_dir: Path, name: str) -> dict[str, Any] | None:
+    """The saved snapshot's manifest (None when there is none); raises ValueError when it is not this format's."""
     path = manifest_path(cache_dir, name)
     if not path.exists():
         return None
@@ -268,6 +235,19 @@ def load_snapshot(cache_dir: Path, name: str, generation: str) -> Bm25Snapshot |
     if not isinstance(manifest, dict) or manifest.get("format") != _FORMAT:
         found = manifest.get("format") if isinstance(manifest, dict) else type(manifest).__name__
         raise ValueError(f"format {found!r}, expected {_FORMAT}")
+    return manifest
+
+
+def load_snapshot(cache_dir: Path, name: str, generation: str | None = None) -> Bm25Snapshot | None:
+    """The saved snapshot (if ``generation`` is given, only if it is for that generation); None when there is
+    none or it is for another generation.
+
+    Raises (ValueError, OSError, ...) when a cache is there but damaged: wrong version, checksum mismatch,
+    missing or extra files, unreadable content."""
+    manifest = read_manifest(cache_dir, name)
+    if manifest is None:
+        return None
+    generation = generation or str(manifest["generation"])
     if manifest["generation"] != generation:
         return None  # the store changed since: a normal rebuild, not damage
     folder = cache_dir / str(manifest["folder"])
@@ -294,6 +274,7 @@ def load_snapshot(cache_dir: Path, name: str, generation: str) -> Bm25Snapshot |
         retriever = bm25s.BM25.load(str(folder / "chunk_bm25"), allow_pickle=False)
     if (folder / "article_bm25").is_dir():
         article_retriever = bm25s.BM25.load(str(folder / "article_bm25"), allow_pickle=False)
+    stats = json.loads((folder / "stats.json").read_text("utf-8"))
     return Bm25Snapshot(
         generation=generation,
         ids=ids,
@@ -304,4 +285,7 @@ def load_snapshot(cache_dir: Path, name: str, generation: str) -> Bm25Snapshot |
         article_retriever=article_retriever,
         article_chunks=[[int(i) for i in group] for group in chunks["article_chunks"]],
         vectors=vectors,
+        chunk_avgdl=float(stats["chunk_avgdl"]),
+        article_avgdl=float(stats["article_avgdl"]),
+        built_ns=int(stats["built_ns"]),
     )

@@ -1,0 +1,220 @@
+"""Keeps the lexical/dense view in step with the store, without a query ever waiting for a rebuild.
+
+Before, every write changed the store's generation and the next search in every process rebuilt the whole
+snapshot from Chroma on the query path: 6.2 s at 9,874 chunks, linear in size. Now a search that finds the
+generation changed catches up by the write, not by the store (``rag.bm25.delta``):
+
+- it reads the ids of the chunks written since its watermark (``written_ns``, ~4 ms), then those chunks'
+  texts, metadata and vectors, tokenises them and serves base + delta: a few ms per article;
+- deletions: when the live row count differs from Chroma's count, it lists every chunk id (60 ms at 10k
+  chunks) and tombstones the missing ones; above ``scan_sync_max`` rows that scan runs in the background;
+- a catch-up of more than ``sync_max_chunks`` new chunks (a bulk ingest), and the fold of a delta grown past
+  ``max(merge_min, merge_fraction x base)`` into a new base, run on one background thread while the previous
+  view serves. A new base is saved for the other processes, which load it (under a build lock) instead of
+  building their own when it covers their view;
+- while one thread catches up, other searches are served the previous view; only a process with no view at
+  all (cold start, no saved base) builds synchronously, once.
+
+Why a delta over bm25s rather than another engine: of the 6.2 s rebuild, 5.5 s is reading every chunk back
+from Chroma and ~0.7 s is bm25s indexing, so any engine rebuilt from Chroma pays the same; what removes the
+cost is reading only what changed. Scoring the delta with the base's statistics keeps one tokenizer and one
+BM25 formula (tantivy's tokenizers and scoring differ from ours, so results would move). Figures:
+``benchmarks/index_freshness.py`` and docs/measurements.md.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+from pathlib import Path
+
+from rag.bm25.delta import DeltaChunk, View, delta_chunks
+from rag.bm25.snapshot import Bm25Snapshot, build_snapshot, load_snapshot, read_manifest, save_snapshot
+from rag.store import ChromaStore
+from rag.store.locks import file_lock
+
+log = logging.getLogger("rag.bm25")
+
+SLACK_NS = 5_000_000_000  # re-read 5 s before the watermark: a write whose clock ran a little behind is not lost
+
+
+class Bm25Index:
+    """The current ``View`` of the store for search; thread-safe for concurrent searches.
+
+    ``incremental=False`` is the old behaviour (rebuild on the query path), kept for the benchmark."""
+
+    def __init__(
+        self,
+        store: ChromaStore,
+        cache_dir: Path,
+        name: str,
+        max_vector_chunks: int = 200_000,
+        *,
+        incremental: bool = True,
+        sync_max_chunks: int = 500,
+        scan_sync_max: int = 50_000,
+        merge_min: int = 2_000,
+        merge_fraction: float = 0.1,
+    ) -> None:
+        self._store = store
+        self._max_vector_chunks = max_vector_chunks
+        self._cache_dir = cache_dir
+        self._name = name
+        self.incremental = incremental
+        self.sync_max_chunks = sync_max_chunks
+        self.scan_sync_max = scan_sync_max
+        self.merge_min = merge_min
+        self.merge_fraction = merge_fraction
+        self._warned = False  # a damaged cache is reported once per process, then rebuilt quietly
+        self._lock = threading.Lock()  # one catch-up at a time; searches never wait for it once a view exists
+        self._view: View | None = None
+        self._worker: threading.Thread | None = None
+        self._worker_guard = threading.Lock()
+        self.builds = 0  # bases built by this process (tests, benchmarks)
+
+    # ---- the query path ---------------------------------------------------------------------------
+    def current(self) -> View:
+        """The view for the store as it is now, or, while another thread or the background worker is catching
+        up, the previous one."""
+        generation = self._store.generation()
+        view = self._view
+        if view is not None and view.generation == generation:
+            return view
+        if view is None or not self.incremental:
+            with self._lock:  # cold start (or the old behaviour): build or load synchronously
+                if self._view is None or (not self.incremental and self._view.generation != generation):
+                    self._view = self._start(generation)
+                view = self._view
+            if view.generation == generation or not self.incremental:
+                return view
+        if not self._lock.acquire(blocking=False):
+            return view  # another thread is catching up: serve the previous view meanwhile
+        try:
+            if self._view is not None and self._view.generation != generation:
+                self._view = self._catch_up(self._view, generation, background=False)
+            return self._view or view
+        finally:
+            self._lock.release()
+
+    def idf(self, token: str) -> float:
+        """Inverse document frequency of a (stemmed) token over the chunks of the latest base."""
+        view = self._view
+        if view is None:
+            return 1.0
+        df = max(view.base.doc_freq.get(token, 0), 1)  # unseen terms are no rarer than a term seen once
+        return math.log(1.0 + (len(view.base.ids) - df + 0.5) / (df + 0.5))
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Wait for the background worker to finish (tests, benchmarks); True when it is idle."""
+        worker = self._worker
+        if worker is not None:
+            worker.join(timeout)
+        return self._worker is None or not self._worker.is_alive()
+
+    # ---- catching up --------------------------------------------------------------------------------
+    def _start(self, generation: str) -> View:
+        """A first view: the saved base if there is one (then caught up), else a base built now."""
+        base = self._load(None if self.incremental else generation)
+        if base is None:
+            base = self._build()
+            return View(base.generation, base)
+        view = View(base.generation, base, {})
+        return view if base.generation == generation else self._catch_up(view, generation, background=False)
+
+    def _catch_up(self, view: View, generation: str, background: bool) -> View:
+        """``view`` plus what was written and deleted since, labelled ``generation`` (read before any of this, so
+        a write that lands meanwhile changes the generation and the next search catches up again)."""
+        store = self._store
+        written = store.chunks_written_since(view.watermark - SLACK_NS)
+        if not background and len(written) > self.sync_max_chunks:
+            self._in_background()  # a bulk write: the worker catches up (or rebuilds); serve this view
+            return view
+        fetched = self._fetch(view, written)
+        new = view.changed(generation, fetched)
+        if int(new.alive.sum()) != store.chunk_count():  # deleted, or written by code that predates written_ns
+            if not background and new.size > self.scan_sync_max:
+                self._in_background()
+                return new
+            stored = set(store.chunk_ids())
+            live = set(new.ids)
+            new = new.changed(generation, self._fetch(new, sorted(stored - live)), gone=live - stored)
+        if len(new.delta) > max(self.merge_min, self.merge_fraction * len(new.base.ids)):
+            self._in_background()
+        return new
+
+    def _fetch(self, view: View, ids: list[str]) -> list[DeltaChunk]:
+        """These chunks as Chroma holds them now; tokens reused for chunks the view holds unchanged."""
+        if not ids:
+            return []
+        got_ids, texts, metas, vectors = self._store.chunk_records(ids, with_vectors=view.base.vectors is not None)
+        return delta_chunks(got_ids, texts, metas, vectors if len(vectors) else None, known=view.delta)
+
+    # ---- off the query path -------------------------------------------------------------------------
+    def _in_background(self) -> None:
+        """Start the worker unless it is running: it brings the view up to date, folding a big delta into a
+        new base first."""
+        with self._worker_guard:
+            if self._worker is not None and self._worker.is_alive():
+                return
+            self._worker = threading.Thread(target=self._work, name=f"bm25-{self._name}", daemon=True)
+            self._worker.start()
+
+    def _work(self) -> None:
+        try:
+            view = self._view
+            if view is None:
+                return
+            pending = len(self._store.chunks_written_since(view.watermark - SLACK_NS)) + len(view.delta)
+            if pending > max(self.merge_min, self.merge_fraction * len(view.base.ids)):
+                base = self._newer_base(view)
+                view = View(base.generation, base, {})
+            with self._lock:  # searches keep the previous view while this lock is held
+                generation = self._store.generation()
+                self._view = self._catch_up(view, generation, background=True)
+        except Exception:  # the previous view keeps serving; the next search that needs a catch-up retries
+            log.exception("background refresh of the BM25 index failed")
+
+    def _newer_base(self, view: View) -> Bm25Snapshot:
+        """A base covering at least ``view``: the saved one if another process built it, else built now."""
+        with file_lock(self._cache_dir / f"bm25-{self._name}.build.lock").hold():  # one build across processes
+            try:
+                manifest = read_manifest(self._cache_dir, self._name)
+            except (OSError, ValueError):
+                manifest = None
+            if (
+                manifest
+                and int(manifest.get("watermark", 0)) >= view.watermark
+                and int(manifest["built_ns"]) > int(view.base.built_ns)
+            ):
+                saved = self._load(None)
+                if saved is not None:
+                    return saved
+            return self._build()
+
+    # ---- bases ----------------------------------------------------------------------------------------
+    def _build(self) -> Bm25Snapshot:
+        """A base from every chunk in the store, saved for the other processes."""
+        generation = self._store.generation()  # before reading: a write meanwhile is caught up afterwards
+        keep = self._max_vector_chunks > 0 and self._store.chunk_count() <= self._max_vector_chunks
+        ids, texts, metas, vectors = self._store.all_chunks(with_vectors=keep)
+        base = build_snapshot(generation, ids, texts, metas, vectors if keep else None)
+        self.builds += 1
+        self._save(base)
+        return base
+
+    def _load(self, generation: str | None) -> Bm25Snapshot | None:
+        """The saved base (for ``generation`` when given); None (build) when absent, stale or unreadable."""
+        try:
+            return load_snapshot(self._cache_dir, self._name, generation)
+        except Exception as exc:  # any damage (flipped byte, truncation, foreign file) costs a rebuild only
+            level = logging.WARNING if not self._warned else logging.DEBUG
+            self._warned = True
+            log.log(level, "discarding the unreadable BM25 cache in %s (%s); rebuilding it", self._cache_dir, exc)
+            return None
+
+    def _save(self, snap: Bm25Snapshot) -> None:
+        try:
+            save_snapshot(self._cache_dir, self._name, snap)
+        except OSError as exc:  # a read-only cache dir costs start-up time, not correctness
+            log.warning("could not persist the BM25 cache in %s: %s", self._cache_dir, exc)
