@@ -35,10 +35,24 @@ class DigestEntry(BaseModel):
     url: str | None
 
 
-def lede(text: str) -> str:
-    """The first sentence of ``text`` (a verbatim slice), cut at ``MAX_LEDE_CHARS`` with an ellipsis."""
-    spans = sentence_spans(text)
-    first = text[spans[0][0] : spans[0][1]].strip() if spans else text.strip()
+def _is_heading(line: str, title: str | None) -> bool:
+    """A line that repeats the title, or a short line without closing punctuation (a heading, a kicker)."""
+    line = line.strip()
+    same = title is not None and line.casefold().rstrip(".") == title.strip().casefold().rstrip(".")
+    return same or (len(line.split()) < 8 and not line.endswith((".", "!", "?", '"', "”")))
+
+
+def lede(text: str, title: str | None = None) -> str:
+    """The first sentence of the article's body (a verbatim slice; a leading title or heading line is skipped),
+    cut at ``MAX_LEDE_CHARS`` with an ellipsis."""
+    offset = 0
+    for line in text.split("\n"):
+        if line.strip() and not _is_heading(line, title):
+            break
+        offset += len(line) + 1
+    body = text[offset:] if offset < len(text) else text
+    spans = sentence_spans(body)
+    first = body[spans[0][0] : spans[0][1]].strip() if spans else body.strip()
     first = " ".join(first.split())
     return first if len(first) <= MAX_LEDE_CHARS else first[: MAX_LEDE_CHARS - 1].rstrip() + "…"
 
@@ -55,7 +69,7 @@ def entry(store: ChromaStore, story_id: str) -> DigestEntry | None:
         title=article.title,
         source=article.source,
         published=article.published,
-        lede=lede(article.text),
+        lede=lede(article.text, article.title),
         also_in=len(article.also_in),
         other_outlets=outlets,
         url=article.url,
