@@ -8,6 +8,7 @@
 - ``routes/health.py``   ``/healthz``, ``/readyz``, ``/metrics``
 - ``routes/feeds.py``    ``/v1/feeds`` (feed state; the feeds themselves are polled in the background here)
 - ``routes/watches.py``  ``/v1/watches`` (watches: standing queries delivered to Slack or a webhook)
+- ``routes/timeline.py`` ``/v1/timeline`` (matching stories in date order, one cited sentence each)
 - ``routes/web.py``      ``/`` (the chat page, ``api/web/index.html``)
 
 Other ways in (see :func:`extra_routers`): the Slack bot's ``POST /slack/events`` is mounted from
@@ -30,7 +31,7 @@ from api.http import access_log, errors
 from api.http.deps import Runtime, require_api_key
 from api.http.limits import BodySizeLimit
 from api.http.metrics import MetricsMiddleware
-from api.http.routes import answers, articles, feeds, health, openai, web
+from api.http.routes import answers, articles, feeds, health, openai, timeline, web
 from api.http.routes import watches as watch_routes
 from api.slack import serve as slack
 from ingest.engine import Engine
@@ -51,7 +52,7 @@ Every `/v1` call needs `Authorization: Bearer <key>` when `NEWSQA_API_KEYS` is s
 
 def v1_routers() -> list[APIRouter]:
     """The API-key-protected ``/v1`` routers."""
-    return [answers.router, openai.router, articles.router, feeds.router, watch_routes.router]
+    return [answers.router, openai.router, articles.router, feeds.router, watch_routes.router, timeline.router]
 
 
 def extra_routers(settings: Settings) -> list[APIRouter]:

@@ -124,7 +124,7 @@ _STUDY = r"(?:report|study|survey|analysis|poll)"
 _FOUND = r"(?:found|finds|says|said|shows|showed)"
 # (cue, pattern with a "name" group, whether the name must look like an outlet)
 _NAMED: list[tuple[str, re.Pattern[str], bool]] = [
-    ("told", re.compile(rf"\btold\s+{_N}"), True),
+    ("told", re.compile(rf"\btold\s+{_DET}{_N}"), True),
     ("statement to", re.compile(rf"\b(?:statement|interview|email|remarks?)\s+(?:to|with)\s+{_DET}{_N}"), True),
     ("per", re.compile(rf"(?:^|,\s*)(?:per|via)\s+{_DET}{_N}"), True),
     ("reported", re.compile(rf"{_N}{_VERB_LEAD}\s+{_REPORTS}\b(?!\s+(?:by|from))"), False),
