@@ -1,0 +1,64 @@
+"""Watches in Slack: ``/newsqa watch|watches|unwatch`` in a channel, and a reply in a digest's thread answered
+from that watch's stories (handlers called directly; the Web API is a recording stand-in)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import SecretStr
+
+from api.slack.bot import SlackBot
+from api.slack.feedback import FeedbackStore
+from ingest.engine import Engine
+from tests.api.slack.test_bot import CONTEXT, RecordingClient
+from tests.fakes.fake_slack import BOT_TOKEN
+
+CHANNEL = "C_NEWS"
+
+
+def bot_over(engine: Engine, tmp_path: Path) -> SlackBot:
+    settings = engine.settings.model_copy(update={"slack_bot_token": SecretStr(BOT_TOKEN)})
+    return SlackBot(Engine(settings, embedder=engine.embedder), FeedbackStore.for_data_dir(tmp_path / "fb"))
+
+
+def command(bot: SlackBot, text: str) -> dict[str, Any]:
+    said: list[dict[str, Any]] = []
+    bot.on_command({"text": text, "channel_id": CHANNEL, "user_id": "U_ALICE"}, lambda **kw: said.append(kw))
+    [reply] = said
+    return reply
+
+
+def test_watch_watches_unwatch_in_a_channel(seeded_engine: Engine, tmp_path: Path) -> None:
+    bot = bot_over(seeded_engine, tmp_path)
+    added = command(bot, "watch   Supermicro xAI")
+    [watch] = bot.engine.watches.list(CHANNEL)
+    assert added["response_type"] == "in_channel" and watch.query == "Supermicro xAI" and watch.created_by == "U_ALICE"
+    assert added["text"].startswith(f"<@U_ALICE> is watching _Supermicro xAI_ here (`{watch.id}`)")
+    listed = command(bot, "watches")
+    assert listed["response_type"] == "ephemeral" and f"`{watch.id}` _Supermicro xAI_: 0 stories delivered" in listed["text"]
+    assert "Say what to watch for" in command(bot, "watch")["text"]
+    assert "No watch 'Dell'" in command(bot, "unwatch Dell")["text"]
+    removed = command(bot, "unwatch supermicro xai")
+    assert removed["response_type"] == "in_channel" and "stopped watching _Supermicro xAI_" in removed["text"]
+    assert bot.engine.watches.list(CHANNEL) == [] and "No watches in this channel" in command(bot, "watches")["text"]
+
+
+def test_a_reply_in_a_digest_thread_is_answered_from_the_watchs_stories(seeded_engine: Engine, tmp_path: Path) -> None:
+    bot = bot_over(seeded_engine, tmp_path)
+    command(bot, "watch Supermicro")
+    [watch] = bot.engine.watches.list(CHANNEL)
+    [(article, _)] = bot.engine.store.list_articles()
+    db = bot.engine.watches.db
+    db.enqueue(watch.id, [(article.id, article.id, 0.7)])
+    [claimed] = db.claim_due()
+    db.mark_sent(claimed, slack_channel=CHANNEL, slack_ts="500.000001")  # as the digest post would
+    client = RecordingClient()
+    reply = {"type": "message", "channel_type": "channel", "user": "U_BOB", "text": "Who gets the xAI orders?",
+             "ts": "500.000009", "thread_ts": "500.000001", "channel": CHANNEL}  # fmt: skip
+    bot.on_message(reply, client, CONTEXT)
+    posts = [kw for method, kw in client.calls if method == "chat.postMessage"]
+    assert posts and all(p["thread_ts"] == "500.000001" and p["channel"] == CHANNEL for p in posts)
+    text = str(posts[0]["blocks"])
+    assert "Answered from the stories this watch delivered." in text and "Dell" in text
+    assert not any(method == "conversations.replies" for method, _ in client.calls)  # no thread history needed
