@@ -182,6 +182,11 @@ class View:
             row = self.base.position.get(chunk_id)
         return row if row is not None and self.alive[row] else None
 
+    def written(self, chunk_id: str) -> int | None:
+        """The ``written_ns`` of the live row of ``chunk_id`` (None when this view does not hold it)."""
+        row = self.locate(chunk_id)
+        return None if row is None else int(self.row_metas[row].get(WRITTEN_NS, 0))
+
     def chunk_scores(self, query: str) -> np.ndarray:
         """BM25 score of every row for ``query`` (0 for deleted rows)."""
         tokens = tokenize([query])[0]

@@ -4,8 +4,9 @@ Before, every write changed the store's generation and the next search in every 
 snapshot from Chroma on the query path: 6.2 s at 9,874 chunks, linear in size. Now a search that finds the
 generation changed catches up by the write, not by the store (``rag.bm25.delta``):
 
-- it reads the ids of the chunks written since its watermark (``written_ns``, ~4 ms), then those chunks'
-  texts, metadata and vectors, tokenises them and serves base + delta: a few ms per article;
+- it reads the ids of the chunks written since its watermark (``written_ns``, ~4 ms), then the texts,
+  metadata and vectors of those it does not hold as written, tokenises them and serves base + delta: a few
+  ms per article;
 - deletions: when the live row count differs from Chroma's count, it lists every chunk id (60 ms at 10k
   chunks) and tombstones the missing ones; above ``scan_sync_max`` rows that scan runs in the background;
 - a catch-up of more than ``sync_max_chunks`` new chunks (a bulk ingest), and the fold of a delta grown past
@@ -126,7 +127,9 @@ class Bm25Index:
         """``view`` plus what was written and deleted since, labelled ``generation`` (read before any of this, so
         a write that lands meanwhile changes the generation and the next search catches up again)."""
         store = self._store
-        written = store.chunks_written_since(view.watermark - SLACK_NS)
+        written = [
+            cid for cid, ns in store.chunks_written_since(view.watermark - SLACK_NS).items() if view.written(cid) != ns
+        ]
         if not background and len(written) > self.sync_max_chunks:
             self._in_background()  # a bulk write: the worker catches up (or rebuilds); serve this view
             return view
@@ -165,7 +168,7 @@ class Bm25Index:
             view = self._view
             if view is None:
                 return
-            pending = len(self._store.chunks_written_since(view.watermark - SLACK_NS)) + len(view.delta)
+            pending = len(self._store.chunks_written_since(view.watermark - SLACK_NS)) + len(view.delta)  # about
             if pending > max(self.merge_min, self.merge_fraction * len(view.base.ids)):
                 base = self._newer_base(view)
                 view = View(base.generation, base, {})

@@ -296,9 +296,10 @@ class ChromaStore:
     def chunk_count(self) -> int:
         return self.chunks.count()
 
-    def chunks_written_since(self, written_ns: int) -> list[str]:
-        """Ids of the chunks a write touched at or after ``written_ns`` (see ``WRITTEN_NS``): ~4 ms."""
-        return list(self.chunks.get(where={WRITTEN_NS: {"$gte": written_ns}}, include=[])["ids"])
+    def chunks_written_since(self, written_ns: int) -> dict[str, int]:
+        """Id -> ``written_ns`` of the chunks a write touched at or after ``written_ns`` (see ``WRITTEN_NS``)."""
+        got = self.chunks.get(where={WRITTEN_NS: {"$gte": written_ns}}, include=["metadatas"])
+        return {cid: int(m[WRITTEN_NS]) for cid, m in zip(got["ids"], got["metadatas"] or [], strict=True)}
 
     def chunk_records(
         self, ids: Sequence[str], with_vectors: bool = False
