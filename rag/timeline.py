@@ -15,6 +15,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from urllib.parse import urlparse
 
 from pydantic import BaseModel, Field
 
@@ -125,15 +126,33 @@ def share(weights: dict[str, float], tokens: set[str]) -> float:
     return sum(w for t, w in weights.items() if t in tokens) / total if total else 0.0
 
 
+def anchor(weights: dict[str, float]) -> str | None:
+    """The query's rarest term ("itaewon" in "Itaewon crowd crush"): what a story must be about."""
+    return max(weights, key=lambda t: (weights[t], t)) if weights else None
+
+
+def _match(weights: dict[str, float], tokens: set[str]) -> float:
+    """Share of the query's weight, plus 1 when the anchor term is there (a sentence naming the subject wins)."""
+    key = anchor(weights)
+    return share(weights, tokens) + (1.0 if key in tokens else 0.0)
+
+
 def quoted_span(text: str, weights: dict[str, float]) -> tuple[int, int] | None:
-    """The lede (first real sentence), or the sentence that best matches the query if it matches better."""
+    """The lede (first real sentence) when it names the query's subject (its anchor term), else the sentence
+    that best matches the query: a lede summarises the story, so it is the better quote when on topic."""
     spans = [(s, e) for s, e in sentence_spans(text) if words(text[s:e]) >= 5 and not is_call_to_action(text[s:e])]
     if not spans:
         return None
     lede = next((sp for sp in spans[:LEDE_SENTENCES] if not text[sp[0] : sp[1]].isupper()), spans[0])
-    scored = [(share(weights, set(tokenize([text[s:e]])[0])), i) for i, (s, e) in enumerate(spans)]
-    best_share, best = max(scored, key=lambda x: (x[0], -x[1]))
-    return spans[best] if best_share > share(weights, set(tokenize([text[lede[0] : lede[1]]])[0])) else lede
+    scored = [(_match(weights, set(tokenize([text[s:e]])[0])), i) for i, (s, e) in enumerate(spans)]
+    best_score, best = max(scored, key=lambda x: (x[0], -x[1]))
+    lede_score = _match(weights, set(tokenize([text[lede[0] : lede[1]]])[0]))
+    return lede if lede_score >= 1.0 or lede_score >= best_score else spans[best]
+
+
+def _outlet(source: str | None, url: str | None) -> str | None:
+    """The outlet's name, else its web host ("cnn.com"): RealTime QA articles carry a URL but no outlet."""
+    return source or ((urlparse(url).hostname or "").removeprefix("www.") if url else None) or None
 
 
 def _title_key(title: str | None) -> str:
@@ -150,8 +169,8 @@ def build_timeline(
 ) -> Timeline:
     """The stories matching ``query`` within ``filters``: ``search(query, k, filters)`` gives each article's
     best passage, ``get_article`` the article; undated ones come from a second search without the dates."""
-    weights = query_weights(query, idf)
     hits = search(query, CANDIDATES, filters)
+    weights = query_weights(query, idf)  # after a search: the index's statistics are loaded by then
     if filters.since or filters.until:  # the date filters hide undated articles: look for them apart
         undated_filters = filters.model_copy(update={"since": None, "until": None})
         hits += [p for p in search(query, CANDIDATES, undated_filters) if p.published is None]
@@ -162,9 +181,10 @@ def build_timeline(
             continue
         seen.add(hit.article_id)
         article = get_article(hit.article_id)
-        if share(weights, set(tokenize([f"{article.title or ''}\n{article.text}"])[0])) < MIN_SHARE:
+        tokens = set(tokenize([f"{article.title or ''}\n{article.text}"])[0])
+        if share(weights, tokens) < MIN_SHARE or anchor(weights) not in tokens:
             continue
-        outlets = [o for o in [article.source, *(c.source for c in article.also_in)] if o]
+        outlets = [o for o in [_outlet(article.source, article.url), *(c.source for c in article.also_in)] if o]
         key = _title_key(article.title) or article.id
         if key in stories:  # the same story under another id (not caught as a copy at ingest): one entry
             first, _, known = stories[key]
@@ -215,7 +235,7 @@ def build_timeline(
 
 def _line(e: TimelineEntry) -> str:
     when = e.published.date().isoformat() if e.published else "undated"
-    outlet = e.source or "unknown outlet"
+    outlet = e.source or (e.outlets[0] if e.outlets else "unknown outlet")
     if e.citation.reported_by:
         outlet += f", citing {e.citation.reported_by}"
     more = f" (in {e.outlet_count} outlets)" if e.outlet_count > 1 else ""

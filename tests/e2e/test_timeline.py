@@ -106,10 +106,15 @@ def test_the_cli_prints_the_timeline_as_json(
     data_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("NEWSQA_EMBED_MODEL", HASH_MODEL)
-    assert main(["--data-dir", str(data_dir), "timeline", "Itaewon crowd crush", "--since", "2022-11-01", "--json"]) == 0
+    assert (
+        main(["--data-dir", str(data_dir), "timeline", "Itaewon crowd crush", "--since", "2022-11-01", "--json"]) == 0
+    )
     out = json.loads(capsys.readouterr().out)
     assert [e["source"] for e in out["entries"]] == ["Reuters"]
-    assert main(["--data-dir", str(data_dir), "timeline", "Itaewon", "--since", "2022-12-01", "--until", "2022-11-01"]) == 2
+    assert (
+        main(["--data-dir", str(data_dir), "timeline", "Itaewon", "--since", "2022-12-01", "--until", "2022-11-01"])
+        == 2
+    )
 
 
 def test_the_http_route_answers_and_refuses_bad_dates(engine: Engine) -> None:

@@ -28,7 +28,7 @@ CASES = [
     ("Four new cases were reported Monday by the Vermont Department of Health.", "Vermont Department of Health"),
     ("A report by the Colorado Fourteeners Initiative says summits are crowded.", "Colorado Fourteeners Initiative"),
     ("UDN says Musk’s companies decided to shift orders away from the company.", "UDN"),
-    ("Biden made controversial statements in an interview with \"60 Minutes\" that aired Sunday.", "60 Minutes"),
+    ('Biden made controversial statements in an interview with "60 Minutes" that aired Sunday.', "60 Minutes"),
     ("Americans are opposed, according to a new CNN poll conducted by SSRS.", "CNN"),
     ("Paul Pelosi called 911, according to a law enforcement source and another source.", "a law enforcement source"),
     # not attributions: a plain statement, unnamed sources, people who are not outlets

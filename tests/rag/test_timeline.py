@@ -79,9 +79,7 @@ ARTICLES = {
         datetime(2024, 8, 28, tzinfo=UTC),
         "Reuters",
     ),
-    "undated": _article(
-        "undated", "Supermicro builds liquid-cooled servers for big AI customers.", None, "Blog"
-    ),
+    "undated": _article("undated", "Supermicro builds liquid-cooled servers for big AI customers.", None, "Blog"),
     "other": _article("other", "The weather in Seattle was rainy all week long.", AS_OF, "KOMO"),
 }
 

@@ -39,7 +39,7 @@ def _entry(e: TimelineEntry) -> list[str]:
     from rich.markup import escape
 
     when = e.published.date().isoformat() if e.published else "undated"
-    outlet = e.source or "unknown outlet"
+    outlet = e.source or (e.outlets[0] if e.outlets else "unknown outlet")
     if e.citation.reported_by:
         outlet += f", citing {e.citation.reported_by}"
     also = f" [dim](in {e.outlet_count} outlets: {escape(', '.join(e.outlets))})[/dim]" if e.outlet_count > 1 else ""
