@@ -194,19 +194,30 @@ def _same_outlet(a: str | None, b: str | None) -> bool:
     return bool(ka and kb) and (ka == kb or ka.split(".")[0] == kb.split(".")[0])
 
 
-def original_source(c: Citation) -> str:
-    """The outlet or source a citation's claim originates with: who it cites, else its own outlet."""
-    return source_key(c.reported_by or c.source or c.article_id).removeprefix("the ")
+def original_sources(citations: Iterable[Citation]) -> set[str]:
+    """The originals the citations rest on, per article: the sources its quotes credit, else its own outlet
+    (an article relaying UDN.com is UDN.com's report, all its quotes; anonymous sources are its own)."""
+    credited: dict[str, set[str]] = {}
+    own: dict[str, str] = {}
+    for c in citations:
+        own.setdefault(c.article_id, _key(c.source or c.article_id))
+        if c.reported_by and not _ANON.match(c.reported_by):  # unnamed sources: the outlet's own reporting
+            credited.setdefault(c.article_id, set()).add(_key(c.reported_by))
+    return set().union(*(credited.get(a) or {own[a]} for a in own)) if own else set()
+
+
+def _key(name: str) -> str:
+    return source_key(name).removeprefix("the ")
 
 
 def independent_sources(citations: Iterable[Citation]) -> int:
-    """How many independent original sources the citations rest on: citations relaying the same original
+    """How many independent original sources the citations rest on: articles relaying the same original
     (or from the same outlet) count once; syndicated copies are already one citation (``also_in``)."""
-    return len({original_source(c) for c in citations})
+    return len(original_sources(citations))
 
 
 def outlet_label(citations: list[Citation], unknown: str = "unknown outlet") -> str:
-    """"Tom's Hardware, citing UDN.com": an article's outlet and the sources its cited quotes credit."""
+    """ "Tom's Hardware, citing UDN.com": an article's outlet and the sources its cited quotes credit."""
     outlet = citations[0].source or unknown
     cited: list[str] = []
     for c in citations:
@@ -218,7 +229,7 @@ def outlet_label(citations: list[Citation], unknown: str = "unknown outlet") -> 
 
 
 def sources_summary(citations: list[Citation]) -> str | None:
-    """"3 articles, 2 independent sources" when some cited quote relays another source's report (None when
+    """ "3 articles, 2 independent sources" when some cited quote relays another source's report (None when
     none does: then every article is its own report and the source list says all there is)."""
     if not any(c.reported_by for c in citations):
         return None

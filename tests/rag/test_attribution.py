@@ -87,3 +87,15 @@ def test_a_quote_crediting_its_own_outlet_is_not_a_relay() -> None:
     assert own.reported_by is None
     assert independent_sources([own]) == 1
     assert sources_summary([own]) is None  # nothing relayed: the source list says all there is
+
+
+def test_an_article_relaying_a_report_counts_as_that_report_and_anonymous_sources_as_its_own() -> None:
+    relayed = [
+        citation(1, "a1", "xAI shifted its orders to Dell, reports UDN.com.", source="Tom's Hardware"),
+        citation(2, "a1", "Dell shares rose 4% on Monday.", source="Tom's Hardware"),
+        citation(3, "a2", "The talks stalled, citing people familiar with the matter.", source="Bloomberg"),
+        citation(4, "a3", "The talks stalled, citing people familiar with the matter.", source="Reuters"),
+    ]
+    attribute(Answer(question="q", answer="", citations=relayed))
+    assert independent_sources(relayed) == 3  # UDN.com, Bloomberg, Reuters
+    assert sources_summary(relayed) == "3 articles, 3 independent sources"
