@@ -173,7 +173,7 @@ class Settings(BaseSettings):
     watch_threshold: float = Field(
         0.60,
         description="A new story matches a watch at this score (best chunk cosine + 0.2 x query-word coverage); "
-        "calibrated on RealTime QA: 91% of gold articles pass, 1.1% of unrelated ones (benchmarks/watch_threshold.py).",
+        "calibrated on RealTime QA: 90% of gold articles pass, 1.1% of unrelated ones (benchmarks/watch_threshold.py).",
     )
     watch_webhook_secret: SecretStr | None = Field(
         None, description="Signs webhook digests of watches without their own secret (HMAC-SHA256, docs/watches.md)."

@@ -5,12 +5,14 @@ engine calls after each write.
 (``ingest.watches.matcher``), queues each match once (``UNIQUE(watch, story)``), and hands sending to one
 background thread per process, so a slow or failing webhook never delays or fails an ingest; every error is
 caught, logged and recorded. The thread sends what is due, waits for retries due within ``MAX_WAIT_S``
-(the backoff), and ends; rows still pending go out with the next ingest or ``newsqa watch deliver``. It is
-not a daemon: a CLI ingest finishes sending its digests before the process exits.
+(the backoff), and ends; rows still pending go out with the next ingest or ``newsqa watch deliver``. At
+process exit the round in progress is finished (a CLI ingest sends its digests before it exits), later retries
+are left to the next process.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import secrets
@@ -88,6 +90,7 @@ class Watches:
         self._thread: threading.Thread | None = None
         self._again = False
         self._stopping = threading.Event()
+        self._exit_hook = False
 
     # ---- management -------------------------------------------------------------------------------
     def add(self, spec: WatchIn, created_by: str | None = None) -> tuple[Watch, str | None]:
@@ -155,7 +158,14 @@ class Watches:
             if self._thread is not None:
                 self._again = True
                 return
-            self._thread = threading.Thread(target=self._run, name="newsqa-watch-delivery")
+            if not self._exit_hook:
+                self._exit_hook = True
+                # At interpreter exit, threading's own exit callbacks run before non-daemon threads are joined
+                # and shut every executor down (the DNS resolver of ingest.web among them): this one runs first
+                # (they run last-registered first) and lets a CLI ingest finish its round of sends.
+                with contextlib.suppress(RuntimeError):
+                    threading._register_atexit(self.stop)  # type: ignore[attr-defined]
+            self._thread = threading.Thread(target=self._run, name="newsqa-watch-delivery", daemon=True)
             self._thread.start()
 
     def _run(self) -> None:
