@@ -218,15 +218,15 @@ class View:
     def _live(self) -> list[int]:
         return [int(i) for i in np.flatnonzero(self.alive)]
 
-    @property
+    @cached_property
     def ids(self) -> list[str]:
         return [self.row_ids[i] for i in self._live]
 
-    @property
+    @cached_property
     def texts(self) -> list[str]:
         return [self.row_texts[i] for i in self._live]
 
-    @property
+    @cached_property
     def metas(self) -> list[dict[str, Any]]:
         return [self.row_metas[i] for i in self._live]
 
@@ -244,9 +244,14 @@ class View:
         return max([self.base.watermark, *(c.written_ns for c in self.delta.values())])
 
     # ---- catch-up --------------------------------------------------------------------------------------
-    def changed(self, generation: str, written: Iterable[DeltaChunk], gone: Iterable[str] = ()) -> View:
+    def changed(
+        self, generation: str, written: Iterable[DeltaChunk], gone: Iterable[str] = (), newest_only: bool = True
+    ) -> View:
         """A new view at ``generation``: ``written`` (every current chunk of each article they belong to, as
-        Chroma holds it now) replaces what this view holds of those articles; ``gone`` chunk ids are deleted."""
+        Chroma holds it now) replaces what this view holds of those articles; ``gone`` chunk ids are deleted.
+
+        ``newest_only``: of an article's chunks keep those of its latest write (a reader between a rewrite's
+        upsert and its clean-up also sees the old version's extra chunks)."""
         delta = dict(self.delta)
         fresh: dict[str, list[DeltaChunk]] = {}
         for chunk in written:
@@ -254,8 +259,8 @@ class View:
         for aid, chunks in fresh.items():
             for old in [cid for cid, c in delta.items() if c.article_id == aid]:
                 del delta[old]
-            newest = max(c.written_ns for c in chunks)  # a reader between a rewrite's upsert and its clean-up
-            delta.update((c.id, c) for c in chunks if c.written_ns == newest)
+            newest = max(c.written_ns for c in chunks) if newest_only else 0
+            delta.update((c.id, c) for c in chunks if c.written_ns >= newest)
         dead = set(self.dead)
         for cid in gone:
             delta.pop(cid, None)

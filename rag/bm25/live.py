@@ -139,12 +139,25 @@ class Bm25Index:
             if not background and new.size > self.scan_sync_max:
                 self._in_background()
                 return new
-            stored = set(store.chunk_ids())
-            live = set(new.ids)
-            new = new.changed(generation, self._fetch(new, sorted(stored - live)), gone=live - stored)
+            new = self._reconcile(new, generation, set(store.chunk_ids()))
         if len(new.delta) > max(self.merge_min, self.merge_fraction * len(new.base.ids)):
             self._in_background()
         return new
+
+    def _reconcile(self, view: View, generation: str, stored: set[str]) -> View:
+        """``view`` made to hold exactly the ``stored`` chunk ids: the missing ones tombstoned, unknown ones (from
+        writers that predate ``written_ns``) read with the rest of their articles, which they replace."""
+        live = set(view.ids)
+        unknown = self._fetch(view, sorted(stored - live))
+        articles = {c.article_id for c in unknown}
+        known = {c.id for c in unknown}
+        siblings = [
+            cid
+            for cid, meta in zip(view.ids, view.metas, strict=True)
+            if meta["article_id"] in articles and cid in stored and cid not in known
+        ]
+        fetched = unknown + self._fetch(view, siblings)
+        return view.changed(generation, fetched, gone=live - stored, newest_only=False)
 
     def _fetch(self, view: View, ids: list[str]) -> list[DeltaChunk]:
         """These chunks as Chroma holds them now; tokens reused for chunks the view holds unchanged."""

@@ -251,7 +251,7 @@ class ChromaStore:
         with self.write_lock():
             self.articles.update(ids=[article_id], metadatas=[fields])
             ids = self.chunks.get(where={ARTICLE_ID: article_id}, include=[])["ids"]
-            chunk_fields = {**fields, WRITTEN_NS: time.time_ns()}  # one stamp: the article's chunks change together
+            chunk_fields: dict[str, Any] = {**fields, WRITTEN_NS: time.time_ns()}  # one stamp for the article's chunks
             for start in range(0, len(ids), _PAGE):
                 page = ids[start : start + _PAGE]
                 self.chunks.update(ids=page, metadatas=[chunk_fields] * len(page))
@@ -298,8 +298,9 @@ class ChromaStore:
 
     def chunks_written_since(self, written_ns: int) -> dict[str, int]:
         """Id -> ``written_ns`` of the chunks a write touched at or after ``written_ns`` (see ``WRITTEN_NS``)."""
-        got = self.chunks.get(where={WRITTEN_NS: {"$gte": written_ns}}, include=["metadatas"])
-        return {cid: int(m[WRITTEN_NS]) for cid, m in zip(got["ids"], got["metadatas"] or [], strict=True)}
+        where: dict[str, Any] = {WRITTEN_NS: {"$gte": written_ns}}
+        got = self.chunks.get(where=where, include=["metadatas"])
+        return {cid: int(str(m[WRITTEN_NS])) for cid, m in zip(got["ids"], got["metadatas"] or [], strict=True)}
 
     def chunk_records(
         self, ids: Sequence[str], with_vectors: bool = False

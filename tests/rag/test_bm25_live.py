@@ -144,3 +144,23 @@ def test_a_deletion_in_a_large_view_is_found_by_the_background_scan(tmp_path: Pa
     writer.store.delete_article(report.article_ids[1])
     poll(lambda: not found(reader, 1))
     assert all(found(reader, i) for i in (0, 2, 3)) and builds == ["MainThread"]
+
+
+def test_a_chunk_written_without_written_ns_is_found_by_the_count_check(tmp_path: Path, builds: list[str]) -> None:
+    writer = new_engine(tmp_path / "data")
+    report = writer.ingest_documents([town(i) for i in range(3)])
+    reader = new_engine(tmp_path / "data")
+    reader.warm_up()
+    article = report.article_ids[0]
+    got = writer.store.chunks.get(ids=[f"{article}:0"], include=["metadatas", "embeddings"])
+    meta = {k: v for k, v in dict(got["metadatas"][0]).items() if k != "written_ns"}  # as an older writer wrote it
+    writer.store.chunks.upsert(
+        ids=[f"{article}:99"],
+        documents=["Zorblat council minutes."],
+        embeddings=[got["embeddings"][0]],
+        metadatas=[{**meta, "index": 99}],
+    )
+    writer.store.bump_generation()
+    poll(lambda: [p.chunk_id for p in reader.search("Zorblat", k=1)] == [f"{article}:99"])
+    assert found(reader, 0) and f"{article}:0" in reader.bm25.current().ids  # the article's other chunks stay
+    assert builds == ["MainThread"]
