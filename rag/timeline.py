@@ -137,10 +137,16 @@ def _match(weights: dict[str, float], tokens: set[str]) -> float:
     return share(weights, tokens) + (1.0 if key in tokens else 0.0)
 
 
-def quoted_span(text: str, weights: dict[str, float]) -> tuple[int, int] | None:
+def quoted_span(text: str, weights: dict[str, float], used: set[str] | None = None) -> tuple[int, int] | None:
     """The lede (first real sentence) when it names the query's subject (its anchor term), else the sentence
-    that best matches the query: a lede summarises the story, so it is the better quote when on topic."""
-    spans = [(s, e) for s, e in sentence_spans(text) if words(text[s:e]) >= 5 and not is_call_to_action(text[s:e])]
+    that best matches the query: a lede summarises the story, so it is the better quote when on topic.
+    Sentences in ``used`` (normalised; quoted for another story, e.g. a reused paragraph) are skipped."""
+    used = used or set()
+    spans = [
+        (s, e)
+        for s, e in sentence_spans(text)
+        if words(text[s:e]) >= 5 and not is_call_to_action(text[s:e]) and _title_key(text[s:e]) not in used
+    ]
     if not spans:
         return None
     lede = next((sp for sp in spans[:LEDE_SENTENCES] if not text[sp[0] : sp[1]].isupper()), spans[0])
@@ -194,10 +200,12 @@ def build_timeline(
             continue
         stories[key] = (article, hit, list(dict.fromkeys(outlets)))
     entries: list[TimelineEntry] = []
+    used: set[str] = set()
     for article, hit, outlets in stories.values():
-        span = quoted_span(article.text, weights)
+        span = quoted_span(article.text, weights, used)
         if span is None:
             continue
+        used.add(_title_key(article.text[span[0] : span[1]]))
         located = locate_chunk(article.id, *span) if locate_chunk else None
         chunk_id, index = located or (hit.chunk_id, hit.index)
         whole = Passage(

@@ -10,6 +10,7 @@ from rag.timeline import (
     NO_STORIES,
     Timeline,
     build_timeline,
+    quoted_span,
     since_date,
     timeline_answer,
     timeline_request,
@@ -129,3 +130,10 @@ def test_the_timeline_as_an_answer_has_one_cited_line_per_story() -> None:
         "undated — Blog: Supermicro builds liquid-cooled servers for big AI customers. [3]",
     ]
     assert timeline_answer("q", Timeline(query="x")).answer == NO_STORIES
+
+
+def test_a_sentence_quoted_for_one_story_is_not_quoted_again_for_another() -> None:
+    text = "Supermicro filed late on Monday this week. Supermicro shares fell ten percent after the news."
+    first = quoted_span(text, {"supermicro": 1.0})
+    assert first == (0, 42)
+    assert quoted_span(text, {"supermicro": 1.0}, used={"supermicro filed late on monday this week"}) == (43, 93)
