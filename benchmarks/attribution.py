@@ -4,6 +4,9 @@
 the original source it credits (or null), labelled by reading them (the rule is in the detector's docstring).
 The sentences were drawn with a fixed seed: 62 that hold a cue word (according to, told, report, citing,
 per...), 33 more with a reporting verb (reports, says, interview with...) and 5 without any; 44 credit a source.
+``evals/data/attribution_heldout.jsonl``: 40 more sentences (28 with a cue word, 12 without; 11 credit a
+source), drawn with another seed and labelled after the detector was written, never used to change it: the
+honest figure for new text (one error of the first set led to a fix, see the detector's docstring).
 A detection is correct when its source matches the label after case folding and dropping a leading "the",
 or one contains the other ("New York Times and Siena College" for "New York Times").
 
@@ -20,7 +23,8 @@ from pathlib import Path
 from rag.answer.attribution import reported_by
 from rag.text.ids import source_key
 
-DATA = Path(__file__).resolve().parent.parent / "evals" / "data" / "attribution.jsonl"
+DATA = Path(__file__).resolve().parent.parent / "evals" / "data"
+SETS = {"labelled": DATA / "attribution.jsonl", "held-out": DATA / "attribution_heldout.jsonl"}
 
 
 def _key(name: str) -> str:
@@ -66,19 +70,22 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", action="store_true", help="print the figures as JSON")
     ap.add_argument("--errors", action="store_true", help="list the sentences the detector gets wrong")
     args = ap.parse_args(argv)
-    rows = [json.loads(line) for line in DATA.read_text(encoding="utf-8").splitlines() if line.strip()]
-    report = evaluate(rows)
-    errors = report.pop("errors")
+    reports = {}
+    for name, path in SETS.items():
+        rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        reports[name] = evaluate(rows)
+        if not args.errors:
+            reports[name].pop("errors")
     if args.json:
-        print(json.dumps(report | ({"errors": errors} if args.errors else {}), ensure_ascii=False, indent=2))
+        print(json.dumps(reports, ensure_ascii=False, indent=2))
         return 0
-    print(
-        f"{report['sentences']} sentences, {report['attributions']} attributions: "
-        f"precision {report['precision']:.3f}, recall {report['recall']:.3f} "
-        f"(TP {report['true_positives']}, FP {report['false_positives']}, FN {report['false_negatives']})"
-    )
-    if args.errors:
-        for e in errors:  # type: ignore[attr-defined]
+    for name, report in reports.items():
+        print(
+            f"{name}: {report['sentences']} sentences, {report['attributions']} attributions: "
+            f"precision {report['precision']:.3f}, recall {report['recall']:.3f} "
+            f"(TP {report['true_positives']}, FP {report['false_positives']}, FN {report['false_negatives']})"
+        )
+        for e in report.get("errors", []):  # type: ignore[attr-defined]
             print(f"  expected {e['expected']!r}, found {e['found']!r}: {e['sentence']}")
     return 0
 

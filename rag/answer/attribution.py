@@ -13,8 +13,9 @@ Regular expressions over cue phrases plus a name heuristic (capitalised spans; n
 drops dateline words such as "CNN"); the
 verbs that also take non-outlets ("told", "says", "per", "interview with") only count before an outlet-like
 name (a known outlet, a domain, a quoted programme, or a name with a press word: Times, Post, News...).
-Measured on 100 hand-labelled corpus sentences (44 attributions): precision 0.955, recall 0.955 at first run;
-0.977 / 0.977 after one fix that run showed (``python -m benchmarks.attribution``; docs/measurements.md).
+Measured (``python -m benchmarks.attribution``; docs/measurements.md) on 100 hand-labelled corpus sentences
+(44 attributions): precision 0.955, recall 0.955 at first run, 0.977 / 0.977 after one fix that run showed;
+on 40 held-out sentences labelled afterwards (11 attributions): precision 0.90, recall 0.82.
 """
 
 from __future__ import annotations
