@@ -130,3 +130,11 @@ def test_the_http_route_answers_and_refuses_bad_dates(engine: Engine) -> None:
         assert "since (2022-12-01) is after until (2022-11-01)" in swapped.json()["error"]["message"]
         assert client.post("/v1/timeline", json={"query": ""}).status_code == 422
         assert client.post("/v1/timeline", json={"query": "x", "when": "2022"}).status_code == 422
+
+
+def test_a_streamed_timeline_question_sends_the_whole_timeline_then_done(engine: Engine) -> None:
+    events = list(engine.stream("timeline of the Itaewon crowd crush"))
+    assert [e.kind for e in events] == ["sources", "delta", "done"]
+    final = events[-1].answer
+    assert final is not None and events[1].text == final.answer
+    assert final.answer.splitlines()[0].startswith("2022-10-30 — CNN: At least 154 people were killed")
