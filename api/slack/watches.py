@@ -55,7 +55,8 @@ def _watch(engine: Engine, channel: str, user: str | None, query: str) -> tuple[
         return "ephemeral", f"Sorry, I could not add that watch: {validation_message(exc)}."
     watch, _ = engine.watches.add(spec, created_by=user)
     who = f"<@{user}>" if user else "Someone"
-    text = f"{who} is watching _{render.escape(watch.query)}_ here (`{watch.id}`): new stories will be posted in this channel."
+    query = render.escape(watch.query)
+    text = f"{who} is watching _{query}_ here (`{watch.id}`): new stories will be posted in this channel."
     return "in_channel", text
 
 

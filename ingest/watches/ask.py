@@ -8,6 +8,7 @@ and the citation rules are the engine's own: every quote is still a verbatim sli
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import numpy as np
 
@@ -22,10 +23,8 @@ def answer_over(engine: QueryEngine, question: str, article_ids: list[str], top_
     t0 = time.perf_counter()
     passages = []
     if article_ids:
-        got = engine.store.chunks.get(
-            where={ARTICLE_ID: {"$in": list(dict.fromkeys(article_ids))}},
-            include=["documents", "metadatas", "embeddings"],
-        )
+        where: dict[str, Any] = {ARTICLE_ID: {"$in": list(dict.fromkeys(article_ids))}}
+        got = engine.store.chunks.get(where=where, include=["documents", "metadatas", "embeddings"])
         if got["ids"]:
             vector = engine.embedder.embed([question])[0]
             sims = np.asarray(got["embeddings"], dtype=np.float32) @ vector

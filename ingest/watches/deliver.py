@@ -97,7 +97,9 @@ class Deliverer:
         token = reveal(self.settings.slack_bot_token)
         if not token or not watch.channel:
             raise DeliveryError("a Slack watch needs NEWSQA_SLACK_BOT_TOKEN set where ingest runs")
-        client = WebClient(token=token, base_url=self.settings.slack_api_url, timeout=int(self.settings.fetch_timeout_s))
+        client = WebClient(
+            token=token, base_url=self.settings.slack_api_url, timeout=int(self.settings.fetch_timeout_s)
+        )
         try:
             reply = client.chat_postMessage(channel=watch.channel, **message)
         except SlackApiError as exc:

@@ -101,7 +101,10 @@ def slack_message(watch: Watch, entries: list[DigestEntry]) -> dict[str, object]
     for e in entries:
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": entry_text(e)}})
     blocks.append(
-        {"type": "context", "elements": [{"type": "mrkdwn", "text": "Reply in this thread to ask about these stories."}]}
+        {
+            "type": "context",
+            "elements": [{"type": "mrkdwn", "text": "Reply in this thread to ask about these stories."}],
+        }
     )
     fallback = header + "\n" + "\n".join(f"• {_escape(e.title or '(untitled)')} ({e.source or '?'})" for e in entries)
     return {"text": fallback, "blocks": blocks, "unfurl_links": False, "unfurl_media": False}

@@ -118,9 +118,6 @@ class Watches:
         )
         return watch, generated
 
-    def list(self, channel: str | None = None) -> list[Watch]:
-        return self.db.list(channel)
-
     def get(self, watch_id: str) -> Watch:
         return self.db.get(watch_id)
 
@@ -200,3 +197,6 @@ class Watches:
         """Stop waiting for retries (the current send finishes); pending rows stay for the next process."""
         self._stopping.set()
         self.join()
+
+    def list(self, channel: str | None = None) -> list[Watch]:  # last: the name shadows list
+        return self.db.list(channel)

@@ -160,13 +160,6 @@ class WatchStore:
             row = db.execute("SELECT secret FROM watches WHERE id = ?", (watch_id,)).fetchone()
         return row["secret"] if row else None
 
-    def list(self, channel: str | None = None) -> list[Watch]:
-        sql, args = "SELECT * FROM watches", ()
-        if channel is not None:
-            sql, args = sql + " WHERE channel = ?", (channel,)
-        with self._db() as db:
-            return [_watch(r) for r in db.execute(sql + " ORDER BY created_at, id", args)]
-
     def remove(self, watch_id: str) -> None:
         with self._db() as db:
             if db.execute("DELETE FROM watches WHERE id = ?", (watch_id,)).rowcount == 0:
@@ -273,6 +266,11 @@ class WatchStore:
                 (row["watch_id"],),
             ).fetchall()
         return row["watch_id"], [a[0] for a in articles]
+
+    def list(self, channel: str | None = None) -> list[Watch]:
+        where, args = ("WHERE channel = ?", (channel,)) if channel is not None else ("", ())
+        with self._db() as db:
+            return [_watch(r) for r in db.execute(f"SELECT * FROM watches {where} ORDER BY created_at, id", args)]
 
 
 def _watch(row: sqlite3.Row) -> Watch:

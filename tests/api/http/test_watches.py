@@ -4,6 +4,7 @@ triggers a watch's signed webhook."""
 from __future__ import annotations
 
 import time
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -58,14 +59,15 @@ def test_posting_an_article_delivers_to_the_watch(seeded_engine: Engine) -> None
     try:
         client = TestClient(create_app(settings, Engine(settings, embedder=seeded_engine.embedder))).__enter__()
         watch = client.post(
-            "/v1/watches", json={"query": "Northport light rail", "webhook_url": receiver.url, "secret": receiver.secret}
+            "/v1/watches",
+            json={"query": "Northport light rail", "webhook_url": receiver.url, "secret": receiver.secret},
         ).json()
         text = (
             "The city council of Northport approved a new light-rail line on Tuesday after two years of debate. "
             "The line will connect the harbour district with the university campus and open in 2027."
         )
-        posted = client.post("/v1/articles", json={"title": "Northport approves light rail", "text": text,
-                                                   "source": "Northport Herald", "published": "2024-05-07"})  # fmt: skip
+        article = {"title": "Northport approves light rail", "text": text, "source": "Northport Herald"}
+        posted = client.post("/v1/articles", json={**article, "published": "2024-05-07"})
         assert posted.status_code == 201
         deadline = time.monotonic() + 30
         while not receiver.calls and time.monotonic() < deadline:

@@ -36,7 +36,10 @@ def test_watch_watches_unwatch_in_a_channel(seeded_engine: Engine, tmp_path: Pat
     assert added["response_type"] == "in_channel" and watch.query == "Supermicro xAI" and watch.created_by == "U_ALICE"
     assert added["text"].startswith(f"<@U_ALICE> is watching _Supermicro xAI_ here (`{watch.id}`)")
     listed = command(bot, "watches")
-    assert listed["response_type"] == "ephemeral" and f"`{watch.id}` _Supermicro xAI_: 0 stories delivered" in listed["text"]
+    assert (
+        listed["response_type"] == "ephemeral"
+        and f"`{watch.id}` _Supermicro xAI_: 0 stories delivered" in listed["text"]
+    )
     assert "Say what to watch for" in command(bot, "watch")["text"]
     assert "No watch 'Dell'" in command(bot, "unwatch Dell")["text"]
     removed = command(bot, "unwatch supermicro xai")

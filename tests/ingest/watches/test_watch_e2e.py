@@ -59,7 +59,9 @@ class Feed:
         etag = f'"v{len(self.items)}"'
         if handler.headers.get("If-None-Match") == etag:
             return Response(304, b"", {"ETag": etag})
-        return Response(200, rss(self.site.base, self.items).encode(), {"Content-Type": "application/rss+xml", "ETag": etag})
+        return Response(
+            200, rss(self.site.base, self.items).encode(), {"Content-Type": "application/rss+xml", "ETag": etag}
+        )
 
 
 @pytest.fixture
@@ -148,7 +150,7 @@ def test_a_failing_webhook_is_retried_and_never_fails_the_ingest(servers, tmp_pa
 
 
 def test_engines_in_threads_and_two_processes_deliver_once(servers, tmp_path, embedder: Embedder) -> None:
-    site, slack, hook = servers
+    _, slack, hook = servers
     settings = settings_for(tmp_path / "data", slack)
     engine = Engine(settings, embedder=embedder)
     docs = [
@@ -192,4 +194,5 @@ def test_engines_in_threads_and_two_processes_deliver_once(servers, tmp_path, em
     outs = sorted(p.communicate(timeout=120)[0].strip() for p in procs)
     assert [p.returncode for p in procs] == [0, 0]
     assert outs == ["delivered 0 stor(ies)", "delivered 1 stor(ies)"]
-    assert len(hook.calls) == 2 and [s["title"] for s in hook.calls[1]["stories"]] == ["Wind farm savings and rail deal"]
+    assert len(hook.calls) == 2
+    assert [s["title"] for s in hook.calls[1]["stories"]] == ["Wind farm savings and rail deal"]
