@@ -40,7 +40,7 @@ class Deliverer:
     def deliver_due(self) -> int:
         """Send every due digest once; returns how many stories were delivered. Never raises for a send."""
         delivered = 0
-        for claimed in self.watches.claim_due():
+        for claimed in self.watches.claim_due(slack=self.settings.slack_bot_token is not None):
             try:
                 watch = self.watches.get(claimed.watch_id)
             except NotFound:

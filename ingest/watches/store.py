@@ -184,15 +184,18 @@ class WatchStore:
                 for story, article, score in hits
             )
 
-    def claim_due(self, now: datetime | None = None) -> list[Claimed]:
-        """Atomically take every due row (pending and due, or a dead sender's), grouped by watch."""
+    def claim_due(self, now: datetime | None = None, slack: bool = True) -> list[Claimed]:
+        """Atomically take every due row (pending and due, or a dead sender's), grouped by watch. Without
+        ``slack`` (no bot token in this process), Slack watches' rows are left for a process that has one."""
         now = now or _now()
         token = uuid.uuid4().hex
         stale = _iso(now - timedelta(seconds=CLAIM_LEASE_S))
+        only = "" if slack else "AND watch_id IN (SELECT id FROM watches WHERE webhook_url IS NOT NULL)"
         with self._db(immediate=True) as db:
             db.execute(
-                """UPDATE deliveries SET status = 'sending', claim = ?, claimed_at = ?, attempts = attempts + 1
-                   WHERE (status = 'pending' AND next_attempt_at <= ?) OR (status = 'sending' AND claimed_at < ?)""",
+                f"""UPDATE deliveries SET status = 'sending', claim = ?, claimed_at = ?, attempts = attempts + 1
+                    WHERE ((status = 'pending' AND next_attempt_at <= ?) OR (status = 'sending' AND claimed_at < ?))
+                    {only}""",
                 (token, _iso(now), _iso(now), stale),
             )
             rows = db.execute(

@@ -112,3 +112,12 @@ def test_removing_a_watch_removes_its_deliveries(store: WatchStore) -> None:
     store.enqueue(w.id, [("s1", "s1", 0.7)])
     store.remove(w.id)
     assert store.deliveries(w.id) == [] and store.claim_due() == []
+
+
+def test_a_process_without_a_slack_token_leaves_slack_rows_alone(store: WatchStore) -> None:
+    in_slack = store.add("q", channel="C1")
+    by_hook = store.add("q", webhook_url="https://example.com/h")
+    store.enqueue(in_slack.id, [("s1", "s1", 0.7)])
+    store.enqueue(by_hook.id, [("s1", "s1", 0.7)])
+    assert [c.watch_id for c in store.claim_due(slack=False)] == [by_hook.id]
+    assert [c.watch_id for c in store.claim_due()] == [in_slack.id]
