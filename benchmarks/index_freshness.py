@@ -41,6 +41,7 @@ from ingest.readers import RawDocument
 from rag.bm25 import Bm25Index
 from rag.embedders import load_embedder
 from rag.settings import Settings
+from rag.types import Passage
 
 LETTERS = "bcdfghjklmnpqrstvwxz"
 
@@ -75,8 +76,20 @@ class Corpus:
         return f"{word} report {i}", body
 
 
-def found(reader: Engine, title: str) -> bool:
-    return any(p.title == title for p in reader.search(title.split()[0], k=5))
+ERRORS: dict[str, int] = {}  # mode -> searches that raised (Chroma read while another process writes)
+
+
+def search(reader: Engine, query: str, k: int, mode: str) -> list[Passage]:
+    """``reader.search``; a search that raises is counted in ``ERRORS`` and returns nothing."""
+    try:
+        return reader.search(query, k=k)
+    except Exception:
+        ERRORS[mode] = ERRORS.get(mode, 0) + 1
+        return []
+
+
+def found(reader: Engine, title: str, mode: str) -> bool:
+    return any(p.title == title for p in search(reader, title.split()[0], 5, mode))
 
 
 class Writer:
@@ -125,10 +138,10 @@ def writer_loop(data: Path) -> None:
             print(json.dumps({"committed": time.time(), "ingest_s": time.perf_counter() - t}), flush=True)
 
 
-def until_found(reader: Engine, writer: Writer, title: str, timeout: float = 300.0) -> float:
+def until_found(reader: Engine, writer: Writer, title: str, mode: str, timeout: float = 300.0) -> float:
     """Search for ``title`` from before its write is committed until found; seconds from commit to found."""
     start = time.perf_counter()
-    while not found(reader, title):
+    while not found(reader, title, mode):
         if time.perf_counter() - start > timeout:
             raise SystemExit(f"error: {title!r} was not searchable after {timeout:.0f} s")
     found_at = time.time()
@@ -160,7 +173,7 @@ def run_mode(mode: str, store: Path, tmp: Path, write_seconds: float) -> dict[st
     idle = []
     for i in range(40):
         t = time.perf_counter()
-        reader.search(corpus.titles[i % len(corpus.titles)], k=8)
+        search(reader, corpus.titles[i % len(corpus.titles)], 8, mode)
         idle.append(time.perf_counter() - t)
     out["search, no writes: p50 (ms)"], out["search, no writes: p95 (ms)"], _ = percentiles(idle)
     writer = Writer(data)
@@ -169,20 +182,20 @@ def run_mode(mode: str, store: Path, tmp: Path, write_seconds: float) -> dict[st
     for i in range(3):
         title, text = corpus.article(mode, i)
         writer.send(docs=[[title, text]])
-        singles.append(until_found(reader, writer, title))
+        singles.append(until_found(reader, writer, title, mode))
     out["1 article: commit -> searchable (s, median of 3)"] = statistics.median(singles)
 
     batch = [corpus.article(mode, 100 + i) for i in range(100)]
     writer.send(docs=[[title, text] for title, text in batch])
-    out["100 articles: commit -> last searchable (s)"] = until_found(reader, writer, batch[-1][0])
-    assert found(reader, batch[0][0]), "the first of the 100 articles is not searchable"
+    out["100 articles: commit -> last searchable (s)"] = until_found(reader, writer, batch[-1][0], mode)
+    assert found(reader, batch[0][0], mode), "the first of the 100 articles is not searchable"
 
     stream = [corpus.article(mode, 1000 + i) for i in range(int(write_seconds / 0.5) + 1)]
     writer.send(docs=[[title, text] for title, text in stream], stream=write_seconds)
     during, n = [], 0
     while writer.lines.empty():
         t = time.perf_counter()
-        reader.search(corpus.titles[n % len(corpus.titles)], k=8)
+        search(reader, corpus.titles[n % len(corpus.titles)], 8, mode)
         during.append(time.perf_counter() - t)
         n += 1
     written = writer.result()["written"]
@@ -193,6 +206,7 @@ def run_mode(mode: str, store: Path, tmp: Path, write_seconds: float) -> dict[st
     out["search during writes: p50 (ms)"], out["search during writes: p95 (ms)"] = p50, p95
     out["search during writes: max (ms)"] = top
     out["bases built (incl. cold start)"] = reader.bm25.builds
+    out["searches that failed"] = ERRORS.get(mode, 0)
     reader.bm25.wait_idle(300)
     shutil.rmtree(data, ignore_errors=True)
     return out

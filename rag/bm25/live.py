@@ -95,6 +95,9 @@ class Bm25Index:
             if self._view is not None and self._view.generation != generation:
                 self._view = self._catch_up(self._view, generation, background=False)
             return self._view or view
+        except Exception as exc:  # Chroma read during another process's write ("Error finding id"): serve, retry
+            log.warning("BM25 catch-up failed (%s); serving the previous view, the next search retries", exc)
+            return view
         finally:
             self._lock.release()
 
@@ -213,7 +216,14 @@ class Bm25Index:
         """A base from every chunk in the store, saved for the other processes."""
         generation = self._store.generation()  # before reading: a write meanwhile is caught up afterwards
         keep = self._max_vector_chunks > 0 and self._store.chunk_count() <= self._max_vector_chunks
-        ids, texts, metas, vectors = self._store.all_chunks(with_vectors=keep)
+        for attempt in range(1, 4):
+            try:  # a full read racing another process's write can fail inside Chroma ("Error finding id")
+                ids, texts, metas, vectors = self._store.all_chunks(with_vectors=keep)
+                break
+            except Exception as exc:
+                if attempt == 3:
+                    raise
+                log.warning("reading the store for the BM25 base failed (%s); reading it again", exc)
         base = build_snapshot(generation, ids, texts, metas, vectors if keep else None)
         self.builds += 1
         self._save(base)
