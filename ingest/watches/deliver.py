@@ -40,7 +40,13 @@ class Deliverer:
     def deliver_due(self) -> int:
         """Send every due digest once; returns how many stories were delivered. Never raises for a send."""
         delivered = 0
-        for claimed in self.watches.claim_due(slack=self.settings.slack_bot_token is not None):
+        while claims := self.watches.claim_due(slack=self.settings.slack_bot_token is not None):
+            delivered += self._deliver(claims)
+        return delivered
+
+    def _deliver(self, claims: list[Claimed]) -> int:
+        delivered = 0
+        for claimed in claims:
             try:
                 watch = self.watches.get(claimed.watch_id)
             except NotFound:

@@ -88,7 +88,7 @@ class Watches:
         self.deliverer = Deliverer(store, self.db, settings)
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
-        self._again = False
+        self._wake = threading.Event()
         self._stopping = threading.Event()
         self._exit_hook = False
 
@@ -153,7 +153,7 @@ class Watches:
         """Make sure this process's sender thread runs (again) soon."""
         with self._lock:
             if self._thread is not None:
-                self._again = True
+                self._wake.set()  # running: another round after this one (or now, if it is waiting for a retry)
                 return
             if not self._exit_hook:
                 self._exit_hook = True
@@ -166,7 +166,9 @@ class Watches:
             self._thread.start()
 
     def _run(self) -> None:
+        """Rounds of sends until nothing is due within ``MAX_WAIT_S``; a kick meanwhile means one more round."""
         while True:
+            self._wake.clear()
             try:
                 self.deliverer.deliver_due()
                 due = self.db.next_due()
@@ -175,16 +177,12 @@ class Watches:
                 due = None
             wait = (due - datetime.now(UTC)).total_seconds() if due is not None else None
             with self._lock:
-                if self._again:
-                    self._again = False
+                if self._wake.is_set() and not self._stopping.is_set():
                     continue
                 if wait is None or wait > MAX_WAIT_S or self._stopping.is_set():
                     self._thread = None
                     return
-            if self._stopping.wait(max(0.0, wait) + 0.05):
-                with self._lock:
-                    self._thread = None
-                return
+            self._wake.wait(max(0.0, wait) + 0.05)
 
     def join(self, timeout: float | None = 30.0) -> None:
         """Wait for the sender thread to finish (tests, and an orderly shutdown)."""
@@ -196,6 +194,7 @@ class Watches:
     def stop(self) -> None:
         """Stop waiting for retries (the current send finishes); pending rows stay for the next process."""
         self._stopping.set()
+        self._wake.set()
         self.join()
 
     def list(self, channel: str | None = None) -> list[Watch]:  # last: the name shadows list

@@ -28,6 +28,7 @@ from rag.errors import NotFound
 from rag.settings import Settings
 
 CLAIM_LEASE_S = 300.0  # a sender holding rows longer than this is presumed dead
+MAX_STORIES = 20  # stories per digest (a Slack message holds at most 50 blocks); more go in the next digest
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS watches (
@@ -185,7 +186,8 @@ class WatchStore:
             )
 
     def claim_due(self, now: datetime | None = None, slack: bool = True) -> list[Claimed]:
-        """Atomically take every due row (pending and due, or a dead sender's), grouped by watch. Without
+        """Atomically take due rows (pending and due, or a dead sender's; at most ``MAX_STORIES`` per watch),
+        grouped by watch. Without
         ``slack`` (no bot token in this process), Slack watches' rows are left for a process that has one."""
         now = now or _now()
         token = uuid.uuid4().hex
@@ -194,9 +196,11 @@ class WatchStore:
         with self._db(immediate=True) as db:
             db.execute(
                 f"""UPDATE deliveries SET status = 'sending', claim = ?, claimed_at = ?, attempts = attempts + 1
-                    WHERE ((status = 'pending' AND next_attempt_at <= ?) OR (status = 'sending' AND claimed_at < ?))
-                    {only}""",
-                (token, _iso(now), _iso(now), stale),
+                    WHERE id IN (SELECT id FROM (
+                        SELECT id, ROW_NUMBER() OVER (PARTITION BY watch_id ORDER BY id) AS n FROM deliveries
+                        WHERE ((status = 'pending' AND next_attempt_at <= ?) OR (status = 'sending' AND claimed_at < ?))
+                        {only}) WHERE n <= ?)""",
+                (token, _iso(now), _iso(now), stale, MAX_STORIES),
             )
             rows = db.execute(
                 "SELECT id, watch_id, story_id, article_id, attempts FROM deliveries WHERE claim = ? ORDER BY id",

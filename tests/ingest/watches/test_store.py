@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from ingest.watches.store import CLAIM_LEASE_S, WatchStore
+from ingest.watches.store import CLAIM_LEASE_S, MAX_STORIES, WatchStore
 from rag.errors import NotFound
 from rag.settings import Settings
 
@@ -121,3 +121,11 @@ def test_a_process_without_a_slack_token_leaves_slack_rows_alone(store: WatchSto
     store.enqueue(by_hook.id, [("s1", "s1", 0.7)])
     assert [c.watch_id for c in store.claim_due(slack=False)] == [by_hook.id]
     assert [c.watch_id for c in store.claim_due()] == [in_slack.id]
+
+
+def test_a_digest_holds_at_most_max_stories(store: WatchStore) -> None:
+    w = store.add("q", channel="C1")
+    store.enqueue(w.id, [(f"s{i:02d}", f"s{i:02d}", 0.7) for i in range(MAX_STORIES + 5)])
+    [first] = store.claim_due()
+    [second] = store.claim_due()
+    assert len(first.story_ids) == MAX_STORIES and second.story_ids == [f"s{i:02d}" for i in range(MAX_STORIES, 25)]
