@@ -14,6 +14,7 @@ from api.http.app import create_app
 from ingest.engine import Engine
 from ingest.readers import RawDocument
 from rag.settings import Settings
+from rag.text.tokens import tokenize
 from tests.fakes.hash_embedder import HASH_MODEL, hash_embedder
 
 STORY = [  # (title, outlet, published, text): given out of date order
@@ -138,3 +139,32 @@ def test_a_streamed_timeline_question_sends_the_whole_timeline_then_done(engine:
     final = events[-1].answer
     assert final is not None and events[1].text == final.answer
     assert final.answer.splitlines()[0].startswith("2022-10-30 — CNN: At least 154 people were killed")
+
+
+@pytest.mark.slow  # ~20 s: reads the 7.7 MB corpus and indexes 40-odd articles
+def test_a_timeline_over_realtime_qa_articles_lists_the_artemis_story_in_date_order(tmp_path: Path) -> None:
+    from tests.conftest import SHARED_DATA
+
+    corpus_file = SHARED_DATA / "realtimeqa" / "corpus.json"
+    if not corpus_file.exists():
+        pytest.skip(f"RealTime QA corpus not found at {corpus_file}")
+    docs = json.loads(corpus_file.read_text(encoding="utf-8"))
+    story = [d for d in docs if "Artemis" in (d.get("text") or "")]
+    others = [d for d in docs if "Artemis" not in (d.get("text") or "")][:20]  # distractors
+    subset = tmp_path / "corpus.json"
+    subset.write_text(json.dumps(story + others), encoding="utf-8")
+    settings = Settings(data_dir=tmp_path / "data", embed_model=HASH_MODEL)
+    engine = Engine(settings, embedder=hash_embedder())
+    engine.ingest_paths([subset])
+
+    timeline = engine.timeline("Artemis I launch")
+    dates = [e.published for e in timeline.entries]
+    assert len(dates) >= 10 and dates == sorted(dates)  # type: ignore[type-var]
+    urls = [e.url or "" for e in timeline.entries]
+    scrubbed = next(i for i, u in enumerate(urls) if "2022/08/29/world/nasa-artemis-1-launch" in u)
+    new_date = next(i for i, u in enumerate(urls) if "2022/09/12/world/nasa-artemis-1-next-launch" in u)
+    assert scrubbed < new_date
+    for e in timeline.entries:
+        text = engine.store.get_article(e.citation.article_id).text
+        assert text[e.citation.start : e.citation.end] == e.citation.quote
+        assert {"artemi", "launch"} & set(tokenize([e.citation.quote])[0])  # the quote holds a query term
