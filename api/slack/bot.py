@@ -250,7 +250,9 @@ class SlackBot:
         if not question:
             return
         if (reply := watch_command(self.engine, command)) is not None:  # watch, unwatch, watches
-            respond(response_type=reply[0], replace_original=True, text=reply[1])
+            if reply[0] == "in_channel":  # an ephemeral placeholder cannot become a channel message: a new one
+                respond(delete_original=True)
+            respond(response_type=reply[0], replace_original=reply[0] == "ephemeral", text=reply[1])
             return
         try:
             _, answer, passages = self.compute([ChatMessage(role="user", content=question)])

@@ -25,7 +25,11 @@ def bot_over(engine: Engine, tmp_path: Path) -> SlackBot:
 def command(bot: SlackBot, text: str) -> dict[str, Any]:
     said: list[dict[str, Any]] = []
     bot.on_command({"text": text, "channel_id": CHANNEL, "user_id": "U_ALICE"}, lambda **kw: said.append(kw))
-    [reply] = said
+    reply = said[-1]
+    if reply["response_type"] == "in_channel":  # the "Searching..." placeholder goes, a channel message comes
+        assert said == [{"delete_original": True}, {**reply, "replace_original": False}]
+    else:
+        assert said == [{**reply, "replace_original": True}]
     return reply
 
 
