@@ -65,14 +65,14 @@ class Deliverer:
     def _send(self, watch: Watch, claimed: Claimed) -> int:
         entries = [e for sid in claimed.story_ids if (e := digest.entry(self.store, sid)) is not None]
         if not entries:  # every story was deleted since it matched: nothing to say
-            self.watches.mark_sent(claimed)
+            self.watches.mark_sent(claimed, stories=0)
             return 0
         if watch.webhook_url:
             self._post_webhook(watch, digest.webhook_body(watch, entries, claimed.ids), claimed.ids)
-            self.watches.mark_sent(claimed)
+            self.watches.mark_sent(claimed, stories=len(entries))
         else:
             channel, ts = self._post_slack(watch, digest.slack_message(watch, entries))
-            self.watches.mark_sent(claimed, slack_channel=channel, slack_ts=ts)
+            self.watches.mark_sent(claimed, slack_channel=channel, slack_ts=ts, stories=len(entries))
         log.info("watch %s: delivered %d stor(ies)", watch.id, len(entries))
         return len(entries)
 
@@ -89,12 +89,12 @@ class Deliverer:
             **signing.sign(secret, body),
         }
         try:
-            with make_client(self.settings) as client:
-                response = client.post(url, content=body, headers=headers)
+            with make_client(self.settings) as client, client.stream("POST", url, content=body, headers=headers) as r:
+                status = r.status_code  # the answer's body is never read: only its status counts
         except httpx.HTTPError as exc:
             raise DeliveryError(f"webhook unreachable: {type(exc).__name__}: {exc}") from exc
-        if not 200 <= response.status_code < 300:
-            raise DeliveryError(f"webhook answered HTTP {response.status_code}")
+        if not 200 <= status < 300:
+            raise DeliveryError(f"webhook answered HTTP {status}")
 
     def _post_slack(self, watch: Watch, message: dict[str, Any]) -> tuple[str, str]:
         from slack_sdk import WebClient

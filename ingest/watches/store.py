@@ -215,7 +215,10 @@ class WatchStore:
             group.attempts = max(group.attempts, r["attempts"])
         return list(groups.values())
 
-    def mark_sent(self, claimed: Claimed, slack_channel: str | None = None, slack_ts: str | None = None) -> None:
+    def mark_sent(
+        self, claimed: Claimed, slack_channel: str | None = None, slack_ts: str | None = None, stories: int = -1
+    ) -> None:
+        """The claimed rows are done; ``stories`` were delivered (default: all; 0 when every story had gone)."""
         now = _iso(_now())
         marks = ",".join("?" * len(claimed.ids))
         with self._db() as db:
@@ -224,10 +227,11 @@ class WatchStore:
                     slack_ts = ? WHERE claim = ? AND id IN ({marks})""",
                 (now, slack_channel, slack_ts, claimed.claim, *claimed.ids),
             ).rowcount
-            db.execute(
-                """UPDATE watches SET delivered = delivered + ?, last_delivery_at = ?, failures = 0 WHERE id = ?""",
-                (n, now, claimed.watch_id),
-            )
+            if n and stories:
+                db.execute(
+                    "UPDATE watches SET delivered = delivered + ?, last_delivery_at = ?, failures = 0 WHERE id = ?",
+                    (min(n, stories) if stories >= 0 else n, now, claimed.watch_id),
+                )
 
     def mark_failed(self, claimed: Claimed, error: str) -> datetime | None:
         """Record a failed send: back to pending after a backoff, or failed for good after the last attempt.
