@@ -11,8 +11,11 @@ from pydantic import SecretStr
 from api.slack.bot import SlackBot
 from api.slack.feedback import FeedbackStore
 from ingest.engine import Engine
+from ingest.watches import WatchIn
+from rag.embedders import Embedder
+from tests.api.slack.conftest import BotServer
 from tests.api.slack.test_bot import CONTEXT, RecordingClient
-from tests.fakes.fake_slack import BOT_TOKEN
+from tests.fakes.fake_slack import BOT_TOKEN, FakeSlack, event_body, json_request
 
 CHANNEL = "C_NEWS"
 
@@ -69,3 +72,25 @@ def test_a_reply_in_a_digest_thread_is_answered_from_the_watchs_stories(seeded_e
     text = str(posts[0]["blocks"])
     assert "Answered from the stories this watch delivered." in text and "Dell" in text
     assert not any(method == "conversations.replies" for method, _ in client.calls)  # no thread history needed
+
+
+def test_digest_posted_to_slack_then_a_thread_reply_answered_over_http(
+    bot_server: BotServer, fake_slack: FakeSlack, embedder: Embedder
+) -> None:
+    """The whole loop against the fake Slack and the bot's real HTTP route: the sender posts the digest, a
+    person replies in its thread, the bot answers there from the watch's story."""
+    engine = Engine(bot_server.settings, embedder=embedder)
+    watch, _ = engine.watches.add(WatchIn(query="Supermicro", channel=CHANNEL))
+    [(article, _)] = engine.store.list_articles()
+    engine.watches.db.enqueue(watch.id, [(article.id, article.id, 0.7)])
+    assert engine.watches.deliver_now() == 1
+    [digest] = fake_slack.messages[CHANNEL]
+    assert "1 new story for your watch _Supermicro_" in digest["text"]
+    follow = fake_slack.add_message(CHANNEL, "Who gets the xAI orders?", thread_ts=digest["ts"])
+    event = {"type": "message", "channel_type": "channel", "user": "U_ALICE", "text": follow["text"],
+             "ts": follow["ts"], "thread_ts": digest["ts"], "channel": CHANNEL, "event_ts": follow["ts"]}  # fmt: skip
+    assert bot_server.post(*json_request(event_body(event))).status_code == 200
+    answer = fake_slack.wait_for(
+        lambda: fake_slack.calls_to("chat.postMessage", channel=CHANNEL, thread_ts=digest["ts"])
+    )[0]
+    assert "Answered from the stories this watch delivered." in str(answer["blocks"]) and "Dell" in str(answer)
