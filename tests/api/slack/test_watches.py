@@ -1,5 +1,6 @@
 """Watches in Slack: ``/newsqa watch|watches|unwatch`` in a channel, and a reply in a digest's thread answered
-from that watch's stories (handlers called directly; the Web API is a recording stand-in)."""
+from that watch's stories: handlers called directly with a recording stand-in for the Web API, and the whole loop
+over the bot's HTTP route and the fake Slack (slow)."""
 
 from __future__ import annotations
 
