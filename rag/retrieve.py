@@ -78,8 +78,9 @@ class Retriever:
             if all_sims is not None:
                 # Exact search over the cached vectors: a filtered query to local Chroma costs ~100 ms here,
                 # this matrix product ~2 ms at 10k chunks (large stores keep no vectors and use Chroma).
-                sims = np.where(mask, all_sims, -np.inf)
-                n = min(s.candidates, int(mask.sum()))
+                usable = mask & np.isfinite(all_sims)  # a chunk just written may have no vector here yet
+                sims = np.where(usable, all_sims, -np.inf)
+                n = min(s.candidates, int(usable.sum()))
                 top = np.argpartition(-sims, n - 1)[:n] if n else np.array([], dtype=int)
                 dense = [(snap.row_ids[i], float(sims[i])) for i in top[np.argsort(-sims[top], kind="stable")]]
             else:

@@ -165,10 +165,15 @@ class View:
         self._chunk_delta = DeltaScorer([c.tokens for c in chunks], TermStats(base.retriever, base.chunk_avgdl))
         stats = TermStats(base.article_retriever, base.article_avgdl)
         self._article_delta = DeltaScorer(tokenize(delta_texts), stats)
-        vectors = [c.vector for c in chunks if c.vector is not None]
-        self._delta_vectors: np.ndarray | None = None
-        if base.vectors is not None and len(vectors) == len(chunks):
-            self._delta_vectors = np.stack(vectors) if vectors else np.zeros((0, 0), dtype=np.float32)
+        # Delta vectors: a chunk read without its vector (another process's write, before this process reopened
+        # Chroma off the query path) has no dense score until the worker reads it (``missing_vectors``).
+        self._delta_has = np.array([c.vector is not None for c in chunks], dtype=bool)
+        dim = base.vectors.shape[1] if base.vectors is not None and base.vectors.ndim == 2 else 0
+        dim = dim or next((len(c.vector) for c in chunks if c.vector is not None), 0)
+        self._delta_vectors = np.zeros((len(chunks), dim), dtype=np.float32)
+        for i, c in enumerate(chunks):
+            if c.vector is not None:
+                self._delta_vectors[i] = c.vector
 
     # ---- what search reads --------------------------------------------------------------------------
     @property
@@ -206,12 +211,23 @@ class View:
         return np.logical_or.reduceat(row_mask[self._article_order], self._article_starts)
 
     def dense_scores(self, vector: np.ndarray) -> np.ndarray | None:
-        """Cosine similarity of every row to ``vector``; None when the base holds no vectors (large stores)."""
-        base, delta = self.base.vectors, self._delta_vectors
-        if base is None or delta is None or len(base) != len(self.base.ids):
+        """Cosine similarity of every row to ``vector`` (-inf: no vector yet); None when the base holds no vectors
+        (large stores: Chroma searches)."""
+        base = self.base.vectors
+        if base is None or len(base) != len(self.base.ids):
             return None
-        parts = [m @ vector for m in (base, delta) if len(m)]
+        parts = [base @ vector] if len(base) else []
+        if len(self.delta):
+            sims = self._delta_vectors @ vector if self._delta_vectors.shape[1] else np.zeros(len(self.delta))
+            parts.append(np.where(self._delta_has, sims, -np.inf))
         return np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
+
+    @property
+    def missing_vectors(self) -> list[str]:
+        """Delta chunks read without their vector while the base holds vectors (the worker reads them)."""
+        if self.base.vectors is None:
+            return []
+        return [c.id for c, has in zip(self.delta.values(), self._delta_has, strict=True) if not has]
 
     # ---- the live chunks, for callers that read the snapshot as lists ----------------------------------
     @cached_property

@@ -136,22 +136,24 @@ class Bm25Index:
         if not background and len(written) > self.sync_max_chunks:
             self._in_background()  # a bulk write: the worker catches up (or rebuilds); serve this view
             return view
-        fetched = self._fetch(view, written)
+        if background:  # chunks read on the query path without their vectors: read them now
+            written = sorted(set(written) | set(view.missing_vectors))
+        fetched = self._fetch(view, written, background)
         new = view.changed(generation, fetched)
         if int(new.alive.sum()) != store.chunk_count():  # deleted, or written by code that predates written_ns
             if not background and new.size > self.scan_sync_max:
                 self._in_background()
                 return new
-            new = self._reconcile(new, generation, set(store.chunk_ids()))
-        if len(new.delta) > max(self.merge_min, self.merge_fraction * len(new.base.ids)):
+            new = self._reconcile(new, generation, set(store.chunk_ids()), background)
+        if new.missing_vectors or len(new.delta) > max(self.merge_min, self.merge_fraction * len(new.base.ids)):
             self._in_background()
         return new
 
-    def _reconcile(self, view: View, generation: str, stored: set[str]) -> View:
+    def _reconcile(self, view: View, generation: str, stored: set[str], background: bool) -> View:
         """``view`` made to hold exactly the ``stored`` chunk ids: the missing ones tombstoned, unknown ones (from
         writers that predate ``written_ns``) read with the rest of their articles, which they replace."""
         live = set(view.ids)
-        unknown = self._fetch(view, sorted(stored - live))
+        unknown = self._fetch(view, sorted(stored - live), background)
         articles = {c.article_id for c in unknown}
         known = {c.id for c in unknown}
         siblings = [
@@ -159,14 +161,18 @@ class Bm25Index:
             for cid, meta in zip(view.ids, view.metas, strict=True)
             if meta["article_id"] in articles and cid in stored and cid not in known
         ]
-        fetched = unknown + self._fetch(view, siblings)
+        fetched = unknown + self._fetch(view, siblings, background)
         return view.changed(generation, fetched, gone=live - stored, newest_only=False)
 
-    def _fetch(self, view: View, ids: list[str]) -> list[DeltaChunk]:
-        """These chunks as Chroma holds them now; tokens reused for chunks the view holds unchanged."""
+    def _fetch(self, view: View, ids: list[str], background: bool) -> list[DeltaChunk]:
+        """These chunks as Chroma holds them now; tokens reused for chunks the view holds unchanged.
+
+        Vectors (when the base keeps them) are read on the query path only if that needs no reopen of Chroma
+        (~0.7 s at 10k chunks after another process wrote); otherwise the worker reads them."""
         if not ids:
             return []
-        got_ids, texts, metas, vectors = self._store.chunk_records(ids, with_vectors=view.base.vectors is not None)
+        with_vectors = view.base.vectors is not None and (background or self._store.vectors_current)
+        got_ids, texts, metas, vectors = self._store.chunk_records(ids, with_vectors=with_vectors)
         return delta_chunks(got_ids, texts, metas, vectors if len(vectors) else None, known=view.delta)
 
     # ---- off the query path -------------------------------------------------------------------------

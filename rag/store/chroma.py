@@ -69,7 +69,7 @@ class ChromaStore:
         self._settings = settings
         self._chunks_name = f"{settings.collection}_chunks"
         self._known_generation: str | None = None
-        self._dense_stale = False  # another process wrote: reopen before the next Chroma vector search
+        self._dense_stale = False  # another process wrote: reopen before the next read of vectors
         locks = settings.data_dir.resolve() / "locks"
         self._write_lock = file_lock(locks / f"{settings.collection}.write.lock")
         self._sessions = locks / f"{settings.collection}.writers"
@@ -109,6 +109,17 @@ class ChromaStore:
             where = settings.chroma_url or settings.chroma_path
             raise StoreUnavailable(f"cannot open the Chroma store at {where}: {exc}") from exc
 
+    @property
+    def vectors_current(self) -> bool:
+        """Whether vectors can be read now without a reopen (no other process wrote since the last one)."""
+        return not self._dense_stale
+
+    def _fresh_vectors(self) -> None:
+        """Reopen if another process wrote since the last reopen: this client's vector index predates it."""
+        if self._dense_stale:
+            self._dense_stale = False
+            self._reopen()
+
     def _reopen(self) -> None:
         """Reload the embedded store from disk: its in-memory vector index does not see other processes' writes."""
         if self._settings.chroma_url:
@@ -122,10 +133,11 @@ class ChromaStore:
     def generation(self) -> str:
         """Token that changes on every write, read fresh from the store (other processes write too).
 
-        When it changed behind this process's back, the embedded client is reopened before the next Chroma
-        vector search (``dense_search``), so it sees the new vectors. Not here: the first read after a reopen
-        costs ~0.7 s at 10k chunks (Chroma loads the collection again), and reads of ids, texts and metadata
-        see other processes' writes without one."""
+        When it changed behind this process's back, the embedded client is reopened before the next read of
+        vectors (``dense_search``, or ``include=["embeddings"]``, which fails on another process's new chunks
+        with "Error finding id" until then). Not here: the first read after a reopen costs ~0.7 s at 10k chunks
+        (Chroma loads the collection again), and reads of ids, texts and metadata see other processes' writes
+        without one."""
         meta = self.client.get_collection(self._chunks_name).metadata or {}
         token = str(meta.get("generation", "empty"))
         if self._known_generation is not None and token != self._known_generation:
@@ -281,6 +293,8 @@ class ChromaStore:
         metas: list[dict[str, Any]] = []
         vectors: list[np.ndarray] = []
         include = ["documents", "metadatas", *(["embeddings"] if with_vectors else [])]
+        if with_vectors:
+            self._fresh_vectors()
         for page in self._pages(self.chunks, include=include):
             ids += page["ids"]
             docs += page["documents"] or []
@@ -309,6 +323,8 @@ class ChromaStore:
         out: tuple[list[str], list[str], list[dict[str, Any]]] = ([], [], [])
         vectors: list[np.ndarray] = []
         include = ["documents", "metadatas", *(["embeddings"] if with_vectors else [])]
+        if with_vectors:
+            self._fresh_vectors()
         for start in range(0, len(ids), _PAGE):
             page = self.chunks.get(ids=list(ids[start : start + _PAGE]), include=include)  # type: ignore[arg-type]
             out[0].extend(page["ids"])
@@ -328,9 +344,7 @@ class ChromaStore:
 
     def dense_search(self, vector: np.ndarray, n: int, where: dict[str, Any] | None) -> list[tuple[str, float]]:
         """Chunk ids and cosine similarities, best first."""
-        if self._dense_stale:
-            self._dense_stale = False
-            self._reopen()
+        self._fresh_vectors()
         count = self.chunks.count()
         if count == 0:
             return []

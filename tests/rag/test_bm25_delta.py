@@ -126,3 +126,13 @@ def test_tokens_of_an_unchanged_chunk_are_reused(view: View) -> None:
     assert again[0].tokens is first.delta["d:0"].tokens
     changed = delta_chunks(ids, ["Zyxcorp sells the tram operator."], metas, None, known=first.delta)
     assert changed[0].tokens is not first.delta["d:0"].tokens and "sell" in changed[0].tokens
+
+
+def test_a_delta_chunk_read_without_its_vector_has_no_dense_score_until_it_is_read(view: View) -> None:
+    ids, texts, metas = rows("d", ["Zyxcorp buys the tram operator."], written_ns=200)
+    new = view.changed("g1", delta_chunks(ids, texts, metas, None))
+    sims = new.dense_scores(vec(99))
+    assert sims is not None and sims.shape == (7,) and sims[6] == -np.inf and np.isfinite(sims[:6]).all()
+    assert new.missing_vectors == ["d:0"] and float(new.chunk_scores("Zyxcorp")[6]) > 0  # lexically found now
+    filled = new.changed("g1", written("d", texts, written_ns=200, seed=99))
+    assert filled.missing_vectors == [] and filled.dense_scores(vec(99))[6] == pytest.approx(1.0, abs=1e-6)

@@ -7,6 +7,8 @@ made 1.5 s slower than they are, so a search that waited for one would show it.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -20,6 +22,7 @@ from rag.embedders import load_embedder
 from rag.settings import Settings
 from tests.ingest.test_concurrent_ingest import town
 
+ROOT = Path(__file__).resolve().parents[2]
 SLOW_BUILD_S = 1.5
 LATENCY_BOUND_S = 1.0  # well below one (slowed) rebuild
 
@@ -164,3 +167,34 @@ def test_a_chunk_written_without_written_ns_is_found_by_the_count_check(tmp_path
     poll(lambda: [p.chunk_id for p in reader.search("Zorblat", k=1)] == [f"{article}:99"])
     assert found(reader, 0) and f"{article}:0" in reader.bm25.current().ids  # the article's other chunks stay
     assert builds == ["MainThread"]
+
+
+WRITE_IN_ANOTHER_PROCESS = """
+import sys
+from pathlib import Path
+from ingest.engine import Engine
+from rag.embedders import load_embedder
+from rag.settings import Settings
+from tests.ingest.test_concurrent_ingest import town
+engine = Engine(Settings(data_dir=Path(sys.argv[1]), embed_model="hash:384"), embedder=load_embedder("hash:384"))
+numbers = [int(n) for n in sys.argv[2:]]
+assert engine.ingest_documents([town(n) for n in numbers]).ingested == len(numbers)
+"""
+
+
+@pytest.mark.slow
+def test_a_write_in_another_process_is_found_at_once_and_by_its_vector_after_the_worker(
+    tmp_path: Path, builds: list[str]
+) -> None:
+    def write(*numbers: int) -> None:  # another process (in this one, Chroma shares one client per path)
+        cmd = [sys.executable, "-c", WRITE_IN_ANOTHER_PROCESS, str(tmp_path / "data"), *map(str, numbers)]
+        subprocess.run(cmd, cwd=ROOT, check=True, timeout=120)
+
+    write(0, 1, 2)
+    reader = new_engine(tmp_path / "data")
+    reader.warm_up()
+    write(7)
+    assert found(reader, 7)  # the first search after the write: lexically, without reopening Chroma
+    poll(lambda: reader.bm25.wait_idle(0.1) and not reader.bm25.current().missing_vectors)
+    dense = reader.retriever.search(town(7).text[:300], k=1, signals=("dense",))
+    assert [p.title for p in dense] == ["Testville7"] and builds == ["MainThread"]
