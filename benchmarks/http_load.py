@@ -6,7 +6,9 @@ Issue 15 item 3 sets the targets on the RealTime QA store (sample + RealTime QA,
 bounded time per level; the questions are the RealTime QA questions of ``newsqa eval realtimeqa``
 (``evals.sets``), each asked as of its question date, in a fixed shuffled order per client. Prints one
 Markdown row per worker count, endpoint and concurrency: requests, req/s, p50/p95 ms, errors (transport
-errors and any non-2xx) and the server's resident memory (all its processes).
+errors and any non-2xx), the server's CPU time per request and its resident memory (all its processes).
+CPU per request is what does not depend on the other load on a shared machine: on 2 idle cores the
+ceiling is about 2,000 / (CPU ms per request) req/s.
 
 The server runs on a copy of the store (serving writes lock files and caches) on 127.0.0.1 only; the load
 generator shares the 2 cores with it, so these are lower bounds of what the server alone would do.
@@ -100,19 +102,19 @@ def run_level(base: str, endpoint: str, clients: int, seconds: float) -> tuple[L
     return level, time.monotonic() - t0
 
 
-def tree_rss_mb(pid: int) -> float:
-    """Resident memory of a process and all its descendants, in MB."""
-    total, todo = 0, [pid]
+def tree_usage(pid: int) -> tuple[float, float]:
+    """Resident memory (MB) and CPU time used so far (s) of a process and all its descendants."""
+    rss_kb, ticks, todo = 0, 0, [pid]
     while todo:
         p = todo.pop()
         try:
-            status = Path(f"/proc/{p}/status").read_text()
-            total += int(status.split("VmRSS:")[1].split()[0])
-            children = Path(f"/proc/{p}/task/{p}/children").read_text().split()
+            rss_kb += int(Path(f"/proc/{p}/status").read_text().split("VmRSS:")[1].split()[0])
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime
+            todo += [int(c) for c in Path(f"/proc/{p}/task/{p}/children").read_text().split()]
         except (FileNotFoundError, IndexError):
             continue
-        todo += [int(c) for c in children]
-    return total / 1024
+    return rss_kb / 1024, ticks / os.sysconf("SC_CLK_TCK")
 
 
 @contextmanager
@@ -181,8 +183,8 @@ def main() -> None:
     args = parser.parse_args()
     env = dict(item.split("=", 1) for item in args.env)
     source = realtimeqa_store(args.store)
-    print("| run | workers | endpoint | clients | requests | req/s | p50 ms | p95 ms | errors | server RSS MB |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("| run | workers | endpoint | clients | requests | req/s | p50 ms | p95 ms | errors | CPU ms/req | RSS MB |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory(prefix="newsqa-http-load-") as tmp:
         data_dir = Path(tmp) / "data"
         shutil.copytree(source, data_dir, ignore=shutil.ignore_patterns("*.lock"))
@@ -191,12 +193,15 @@ def main() -> None:
                 for endpoint in args.endpoints.split(","):
                     warm(base, endpoint, 6 * workers)
                     for clients in [int(c) for c in args.clients.split(",")]:
+                        cpu0 = tree_usage(pid)[1]
                         level, wall = run_level(base, endpoint, clients, args.seconds)
+                        rss, cpu1 = tree_usage(pid)
                         lat = level.latencies
                         p50, p95 = percentile(lat, 50) or 0.0, percentile(lat, 95) or 0.0
                         print(
                             f"| {args.label} | {workers} | /v1/{endpoint} | {clients} | {len(lat) + level.errors} | "
-                            f"{len(lat) / wall:.1f} | {p50:.0f} | {p95:.0f} | {level.errors} | {tree_rss_mb(pid):,.0f} |",
+                            f"{len(lat) / wall:.1f} | {p50:.0f} | {p95:.0f} | {level.errors} | "
+                            f"{(cpu1 - cpu0) * 1000 / max(len(lat), 1):.0f} | {rss:,.0f} |",
                             flush=True,
                         )
                         if level.errors:

@@ -147,26 +147,26 @@ def _timed(fn: Any, items: list[Any]) -> tuple[float, float]:
     return percentile(times, 50) or 0.0, percentile(times, 95) or 0.0
 
 
-def new_articles(src: Path, path: Path, n: int = ADD_ARTICLES) -> str:
+def new_articles(src: Path, path: Path, n: int = ADD_ARTICLES, tag: str = "") -> str:
     """``n`` new articles of 14 sentences drawn from the whole corpus (no near-duplicate of any one article),
     each with a marker word; returns the last article's marker."""
     _, articles = _source(src)
     sentences = [s for text, _, _ in articles.values() for s in re.split(r"(?<=[.!?])\s+", text) if len(s) > 40]
-    rng = random.Random(15)
+    rng = random.Random(f"15{tag}")  # another tag, other sentences: not near-duplicates of a past run
     records = []
     for i in range(n):
-        marker = f"zqscale{i:04d}x"
+        marker = f"zqscale{tag}{i:04d}x"
         body = " ".join(rng.sample(sentences, 14))
         records.append(
             {
                 "title": f"Scale test {marker}",
                 "text": f"{body} The code word is {marker}.",
                 "publish_date": "2026-11-30",
-                "url": f"https://example.org/scale/{i}",
+                "url": f"https://example.org/scale/{tag}{i}",
             }
         )
     path.write_text(json.dumps(records))
-    return f"zqscale{n - 1:04d}x"
+    return f"zqscale{tag}{n - 1:04d}x"
 
 
 def write_main(data_dir: Path, corpus: Path, chroma_url: str | None) -> dict[str, Any]:
@@ -286,6 +286,7 @@ def main() -> None:
     parser.add_argument("--server", action="store_true", help="also search through `chroma run` on 127.0.0.1")
     parser.add_argument("--build-only", action="store_true")
     parser.add_argument("--add-articles", type=int, default=ADD_ARTICLES, help="articles written (0 = no write)")
+    parser.add_argument("--tag", default="", help="letters that make this run's new articles differ from a past run's")
     parser.add_argument("--measure", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--write", nargs=2, type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--add", type=Path, help=argparse.SUPPRESS)
@@ -305,12 +306,15 @@ def main() -> None:
     if args.build_only:
         return
     size = f"{b['chunks']:,}"
-    header = "| chunks | chroma | build s | disk MB | cold start s | dense p50/p95 ms | lexical p50/p95 ms | hybrid p50/p95 ms | reader RSS MB | add N articles s | searchable after s |"
+    header = (
+        "| chunks | chroma | build s | disk MB | cold start s | dense p50/p95 ms | lexical p50/p95 ms "
+        "| hybrid p50/p95 ms | reader RSS MB | add N articles s | searchable after s |"
+    )
     print(header + "\n|" + "---|" * (header.count("|") - 1), flush=True)
     extra: list[str] = []
     if args.add_articles:
-        corpus = out / "new-articles.json"
-        marker = new_articles(args.source, corpus, args.add_articles)
+        corpus = out / f"new-articles{args.tag}.json"
+        marker = new_articles(args.source, corpus, args.add_articles, args.tag)
         extra = ["--add", str(corpus), "--marker", marker]
     m = _child(["--measure", str(out), *extra])
     print(row(size, "embedded", b, m), flush=True)
