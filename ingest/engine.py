@@ -8,6 +8,7 @@ every way in (CLI, HTTP, Slack, feeds, evals) builds this one.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from functools import cached_property
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from ingest.pipeline import Ingestor, IngestReport, ProgressFn
 from ingest.readers import Failure, RawDocument
 from ingest.watches import Watches
 from rag.engine import QueryEngine
+from rag.errors import NotFound
 
 
 class Engine(QueryEngine):
@@ -36,9 +38,19 @@ class Engine(QueryEngine):
         return self._index_sentences(self.ingestor.ingest(docs, progress))
 
     def _index_sentences(self, report: IngestReport) -> IngestReport:
-        """Embed the new articles' sentences for the answerer (rag.answer.sentence_index): work in proportion
-        to the write, done here so no question waits for it."""
+        """Embed the new articles' sentences for the answerer (rag.answer.sentence_index), or teach the static
+        embedder their words (the hand-weighted answerer): work in proportion to the write, done here so no
+        question waits for it."""
         if self.settings.answer_scorer == "learned":
             self.sentences.add(self.store.get_article(a) for a in report.article_ids)
+        elif self.static_embedder is not None and report.article_ids:
+            self.static_embedder.learn(list(self._texts(report.article_ids)))
         self.watches.after_ingest(report.article_ids)  # after the write; never raises, sends in the background
         return report
+
+    def _texts(self, article_ids: list[str]) -> Iterator[str]:
+        for article_id in article_ids:
+            try:
+                yield self.store.get_article(article_id).text
+            except NotFound:  # deleted by another writer since: nothing to learn from it
+                continue

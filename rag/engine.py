@@ -17,7 +17,7 @@ from rag.answer import Answerer, AnswerEvent
 from rag.answer.attribution import attribute
 from rag.answer.multipart import answer_in_parts, split_question
 from rag.answer.sentence_index import ChunkLocator, SentenceIndex
-from rag.answer.static_vectors import load_static_embedder
+from rag.answer.static_vectors import StaticEmbedder, load_static_embedder
 from rag.answer.syndication import cite_other_outlets
 from rag.bm25 import Bm25Index
 from rag.embedders import Embedder, load_embedder
@@ -66,17 +66,23 @@ class QueryEngine:
         return Retriever(self.store, self.embedder, self.bm25, self.settings)
 
     @cached_property
+    def static_embedder(self) -> StaticEmbedder | None:
+        """Sentence vectors ~100x cheaper than the transformer's (``static_vectors``); None for ``hash:``."""
+        return load_static_embedder(self.embedder, self.settings.cache_dir)
+
+    @cached_property
     def sentences(self) -> SentenceIndex:
         """Every article's sentences with their vectors: the answerer's candidates (a cache filled at ingest)."""
-        static = load_static_embedder(self.embedder, self.settings.cache_dir)  # ~100x cheaper per sentence
-        return SentenceIndex(self.settings.cache_dir, static or self.embedder, self.store.get_article)
+        return SentenceIndex(self.settings.cache_dir, self.static_embedder or self.embedder, self.store.get_article)
 
     @cached_property
     def answerer(self) -> Answerer:
         from rag.answer import load_answerer
 
         if self.settings.answer_scorer == "hand":
-            return load_answerer(self.settings, self.embedder, idf=self.bm25.idf)
+            return load_answerer(
+                self.settings, self.embedder, idf=self.bm25.idf, sentence_embedder=self.static_embedder
+            )
         return load_answerer(
             self.settings,
             self.embedder,

@@ -59,10 +59,12 @@ def load_answerer(
     idf: IdfFn | None = None,
     sentences: SentenceSource | None = None,
     locate_chunk: Callable[[str, int, int], tuple[str, int] | None] | None = None,
+    sentence_embedder: Any | None = None,
 ) -> Answerer:
     """``extractive`` (default) or an LLM answerer for ``provider:model`` (imported only when asked for).
     With a sentence index (``rag.answer.sentence_index``), the extractive answerer scores every sentence of
-    the retrieved articles with the learned model (``rag.answer.sentences``)."""
+    the retrieved articles with the learned model (``rag.answer.sentences``); without one it compares question
+    and sentences with ``sentence_embedder`` (the static embedder; default: ``embedder``)."""
     from rag.answer.extractive import ExtractiveAnswerer
 
     extractive: ExtractiveAnswerer
@@ -78,7 +80,7 @@ def load_answerer(
             vector_embedder=getattr(sentences, "embedder", None),
         )
     else:
-        extractive = ExtractiveAnswerer(embedder, settings, idf=idf)
+        extractive = ExtractiveAnswerer(embedder, settings, idf=idf, sentence_embedder=sentence_embedder)
     if settings.llm == "extractive":
         return extractive
     from rag.answer.llm import LLMAnswerer

@@ -19,9 +19,10 @@ import logging
 import os
 import re
 import tempfile
+import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 from bm25s.stopwords import STOPWORDS_EN as STOPWORDS
@@ -32,6 +33,17 @@ _PUNCT = re.compile(r"^(##)?[^\w]+$")
 STOP_WEIGHT, PUNCT_WEIGHT = 0.2, 0.0
 
 
+@runtime_checkable
+class TokenSource(Protocol):
+    """What a static embedder is distilled from: the ONNX and the sentence-transformers embedders."""
+
+    dim: int
+
+    def vocabulary(self) -> dict[str, int]: ...
+    def token_ids(self, texts: Sequence[str]) -> list[list[int]]: ...
+    def token_vectors(self, ids: np.ndarray) -> np.ndarray: ...
+
+
 class StaticEmbedder:
     """``embed(texts)`` -> unit vectors from a token table filled lazily (a token's vector is computed the
     first time a text holds it), centred by a fixed sample of the vocabulary so cosines spread out (without
@@ -39,15 +51,16 @@ class StaticEmbedder:
 
     SAMPLE = range(1000, 30_000, 15)
 
-    def __init__(self, model: Any, path: Path | None = None) -> None:
-        self.model = model
-        self.tokenizer = model.tokenizer
-        n = self.tokenizer.vocab_size
-        self.dim = model[0].auto_model.config.hidden_size
+    def __init__(self, source: TokenSource, path: Path | None = None) -> None:
+        self.source = source
+        vocabulary = source.vocabulary()
+        n = max(vocabulary.values()) + 1
+        self.dim = source.dim
         self.table = np.zeros((n, self.dim), dtype=np.float32)
         self.known = np.zeros(n, dtype=bool)
-        self.weights = _weights(self.tokenizer)
+        self.weights = _weights(vocabulary, n)
         self.path = path
+        self._lock = threading.Lock()  # concurrent requests fill the table and save it
         self.name = "static-minilm"
         self._dirty = False
         if path is not None:
@@ -63,15 +76,16 @@ class StaticEmbedder:
     def _fill(self, ids: np.ndarray) -> None:
         missing = np.unique(ids[~self.known[ids]]) if len(ids) else ids
         if len(missing):
-            self.table[missing] = _token_vectors(self.model, missing)
-            self.known[missing] = True
-            self._dirty = True
+            with self._lock:
+                self.table[missing] = self.source.token_vectors(missing)
+                self.known[missing] = True
+                self._dirty = True
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         if not texts:
             return out
-        rows = self.tokenizer(list(texts), add_special_tokens=False, truncation=False, verbose=False)["input_ids"]
+        rows = self.source.token_ids(texts)
         flat = np.fromiter((i for row in rows for i in row), dtype=np.int64)
         self._fill(flat)
         for k, row in enumerate(rows):
@@ -83,42 +97,34 @@ class StaticEmbedder:
                     out[k] = v / n
         return out
 
+    def learn(self, texts: Sequence[str]) -> None:
+        """Compute (and persist) the vectors of the tokens ``texts`` hold, so no question pays for them: the
+        ingest of a new article does this, in proportion to the words it is the first to use."""
+        self._fill(np.fromiter((i for row in self.source.token_ids(texts) for i in row), dtype=np.int64))
+        self.save()
+
     def save(self) -> None:
         """Persist the token vectors computed so far (atomic replace; a derived cache)."""
         if not self._dirty or self.path is None:
             return
+        with self._lock:
+            self._save(self.path)
+
+    def _save(self, path: Path) -> None:
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self.path.parent, suffix=".tmp.npz")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp.npz")
             with os.fdopen(fd, "wb") as fh:
                 np.savez(fh, table=self.table.astype(np.float16), known=self.known)
-            os.replace(tmp, self.path)
+            os.replace(tmp, path)
             self._dirty = False
         except OSError as exc:
-            log.warning("could not cache the static embedder at %s: %s", self.path, exc)
+            log.warning("could not cache the static embedder at %s: %s", path, exc)
 
 
-def _token_vectors(model: Any, ids: np.ndarray, batch: int = 512) -> np.ndarray:
-    """Mean-pooled output of ``[CLS] token [SEP]`` for each token id (the model2vec recipe)."""
-    import torch
-
-    transformer = model[0].auto_model
-    cls, sep = model.tokenizer.cls_token_id, model.tokenizer.sep_token_id
-    out = np.zeros((len(ids), transformer.config.hidden_size), dtype=np.float32)
-    with torch.inference_mode():
-        for start in range(0, len(ids), batch):
-            chunk = torch.as_tensor(ids[start : start + batch])
-            inputs = torch.stack([torch.full_like(chunk, cls), chunk, torch.full_like(chunk, sep)], dim=1)
-            hidden = transformer(input_ids=inputs, attention_mask=torch.ones_like(inputs)).last_hidden_state
-            out[start : start + len(chunk)] = hidden.mean(dim=1).numpy()
-    return out
-
-
-def _weights(tokenizer: Any) -> np.ndarray:
-    weights = np.ones(tokenizer.vocab_size, dtype=np.float32)
-    for token, i in tokenizer.get_vocab().items():
-        if i >= len(weights):
-            continue
+def _weights(vocabulary: dict[str, int], n: int) -> np.ndarray:
+    weights = np.ones(n, dtype=np.float32)
+    for token, i in vocabulary.items():
         if _PUNCT.match(token) or (token.startswith("[") and token.endswith("]")):
             weights[i] = PUNCT_WEIGHT
         elif token in STOPWORDS:
@@ -127,9 +133,8 @@ def _weights(tokenizer: Any) -> np.ndarray:
 
 
 def load_static_embedder(embedder: Any, cache_dir: Path) -> StaticEmbedder | None:
-    """The static embedder distilled from ``embedder`` (a sentence-transformers embedder), its token vectors
-    cached in ``cache_dir``; None when the embedder is not a local transformer (e.g. the hash embedder)."""
-    model = getattr(embedder, "_model", None)
-    if model is None or not hasattr(model, "tokenizer") or not hasattr(model[0], "auto_model"):
+    """The static embedder distilled from ``embedder`` (ONNX or sentence-transformers MiniLM), its token
+    vectors cached in ``cache_dir``; None when the embedder has no tokens to distil (the hash embedder)."""
+    if not isinstance(embedder, TokenSource):
         return None
-    return StaticEmbedder(model, cache_dir / f"static-minilm-v{FORMAT}.npz")
+    return StaticEmbedder(embedder, cache_dir / f"static-minilm-v{FORMAT}.npz")

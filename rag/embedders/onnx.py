@@ -173,6 +173,29 @@ class OnnxEmbedder:
             return []
         return [len(e.ids) for e in self._counter.encode_batch(list(texts), add_special_tokens=False)]
 
+    # ---- what rag.answer.static_vectors distils a static embedder from (no torch needed) ----
+    def vocabulary(self) -> dict[str, int]:
+        return dict(self._counter.get_vocab())
+
+    def token_ids(self, texts: Sequence[str]) -> list[list[int]]:
+        return [e.ids for e in self._counter.encode_batch(list(texts), add_special_tokens=False)]
+
+    def token_vectors(self, ids: np.ndarray, batch: int = 512) -> np.ndarray:
+        """Mean-pooled output of ``[CLS] token [SEP]`` for each token id (the model2vec recipe)."""
+        cls, sep = self._counter.token_to_id("[CLS]"), self._counter.token_to_id("[SEP]")
+        out = np.zeros((len(ids), self.dim), dtype=np.float32)
+        session = self._session_for(["x" * SMALL_INPUT_CHARS])
+        for start in range(0, len(ids), batch):
+            chunk = np.asarray(ids[start : start + batch], dtype=np.int64)
+            inputs = np.stack([np.full_like(chunk, cls), chunk, np.full_like(chunk, sep)], axis=1)
+            feed = {
+                "input_ids": inputs,
+                "attention_mask": np.ones_like(inputs),
+                "token_type_ids": np.zeros_like(inputs),
+            }
+            out[start : start + len(chunk)] = session.run(["last_hidden_state"], feed)[0].mean(axis=1)
+        return out
+
 
 if __name__ == "__main__":  # `make setup`: export the default model once, so no process pays for it later
     import sys

@@ -56,5 +56,27 @@ class SentenceTransformerEmbedder:
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         if not texts:
             return []
-        encoded = self._model.tokenizer(list(texts), add_special_tokens=False, truncation=False)["input_ids"]
-        return [len(ids) for ids in encoded]
+        return [len(ids) for ids in self.token_ids(texts)]
+
+    # ---- what rag.answer.static_vectors distils a static embedder from ----
+    def vocabulary(self) -> dict[str, int]:
+        return dict(self._model.tokenizer.get_vocab())
+
+    def token_ids(self, texts: Sequence[str]) -> list[list[int]]:
+        tokenizer = self._model.tokenizer
+        return list(tokenizer(list(texts), add_special_tokens=False, truncation=False, verbose=False)["input_ids"])
+
+    def token_vectors(self, ids: np.ndarray, batch: int = 512) -> np.ndarray:
+        """Mean-pooled output of ``[CLS] token [SEP]`` for each token id (the model2vec recipe)."""
+        import torch
+
+        transformer = self._model[0].auto_model
+        cls, sep = self._model.tokenizer.cls_token_id, self._model.tokenizer.sep_token_id
+        out = np.zeros((len(ids), self.dim), dtype=np.float32)
+        with torch.inference_mode():
+            for start in range(0, len(ids), batch):
+                chunk = torch.as_tensor(ids[start : start + batch])
+                inputs = torch.stack([torch.full_like(chunk, cls), chunk, torch.full_like(chunk, sep)], dim=1)
+                hidden = transformer(input_ids=inputs, attention_mask=torch.ones_like(inputs)).last_hidden_state
+                out[start : start + len(chunk)] = hidden.mean(dim=1).numpy()
+        return out

