@@ -167,8 +167,8 @@ class Bm25Index:
     def _fetch(self, view: View, ids: list[str], background: bool) -> list[DeltaChunk]:
         """These chunks as Chroma holds them now; tokens reused for chunks the view holds unchanged.
 
-        Vectors (when the base keeps them) are read on the query path only if that needs no reopen of Chroma
-        (~0.7 s at 10k chunks after another process wrote); otherwise the worker reads them."""
+        Vectors (when the base keeps them) are read on the query path only if that needs no fresh Chroma client
+        (whose first read costs ~0.7 s at 10k chunks, after another process wrote); else the worker reads them."""
         if not ids:
             return []
         with_vectors = view.base.vectors is not None and (background or self._store.vectors_current)

@@ -26,7 +26,7 @@ import os
 import time
 import uuid
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -120,6 +120,24 @@ class ChromaStore:
             self._dense_stale = False
             self._reopen()
 
+    @contextmanager
+    def _vector_reader(self) -> Iterator[Any]:
+        """The chunk collection to read vectors from: this client's, or, when another process wrote since it
+        was opened, a client opened now on the same files and closed after. Not a reopen of this client: that
+        would close it under a concurrent search. ("path/." is another Chroma identifier, so another client.)"""
+        if self._settings.chroma_url or not self._dense_stale:
+            yield self.chunks
+            return
+        import chromadb
+        from chromadb.config import Settings as ChromaSettings
+
+        path = f"{self._settings.chroma_path}/."
+        client = chromadb.PersistentClient(path=path, settings=ChromaSettings(anonymized_telemetry=False))
+        try:
+            yield client.get_collection(self._chunks_name)
+        finally:
+            client.close()
+
     def _reopen(self) -> None:
         """Reload the embedded store from disk: its in-memory vector index does not see other processes' writes."""
         if self._settings.chroma_url:
@@ -133,11 +151,11 @@ class ChromaStore:
     def generation(self) -> str:
         """Token that changes on every write, read fresh from the store (other processes write too).
 
-        When it changed behind this process's back, the embedded client is reopened before the next read of
-        vectors (``dense_search``, or ``include=["embeddings"]``, which fails on another process's new chunks
-        with "Error finding id" until then). Not here: the first read after a reopen costs ~0.7 s at 10k chunks
-        (Chroma loads the collection again), and reads of ids, texts and metadata see other processes' writes
-        without one."""
+        When it changed behind this process's back, vectors are read through a fresh client (``dense_search``
+        reopens this one; ``chunk_records``/``all_chunks`` open a second one): a stale client fails to read
+        another process's new chunks' vectors ("Error finding id"). Not here: the first read after a reopen
+        costs ~0.7 s at 10k chunks (Chroma loads the collection again), and reads of ids, texts and metadata
+        see other processes' writes without one."""
         meta = self.client.get_collection(self._chunks_name).metadata or {}
         token = str(meta.get("generation", "empty"))
         if self._known_generation is not None and token != self._known_generation:
@@ -293,14 +311,13 @@ class ChromaStore:
         metas: list[dict[str, Any]] = []
         vectors: list[np.ndarray] = []
         include = ["documents", "metadatas", *(["embeddings"] if with_vectors else [])]
-        if with_vectors:
-            self._fresh_vectors()
-        for page in self._pages(self.chunks, include=include):
-            ids += page["ids"]
-            docs += page["documents"] or []
-            metas += [dict(m) for m in page["metadatas"] or []]
-            if with_vectors:
-                vectors.append(np.asarray(page["embeddings"], dtype=np.float32))
+        with self._vector_reader() if with_vectors else nullcontext(self.chunks) as chunks:
+            for page in self._pages(chunks, include=include):
+                ids += page["ids"]
+                docs += page["documents"] or []
+                metas += [dict(m) for m in page["metadatas"] or []]
+                if with_vectors:
+                    vectors.append(np.asarray(page["embeddings"], dtype=np.float32))
         return ids, docs, metas, (np.concatenate(vectors) if vectors else np.zeros((0, 0), dtype=np.float32))
 
     def chunk_ids(self) -> list[str]:
@@ -323,15 +340,14 @@ class ChromaStore:
         out: tuple[list[str], list[str], list[dict[str, Any]]] = ([], [], [])
         vectors: list[np.ndarray] = []
         include = ["documents", "metadatas", *(["embeddings"] if with_vectors else [])]
-        if with_vectors:
-            self._fresh_vectors()
-        for start in range(0, len(ids), _PAGE):
-            page = self.chunks.get(ids=list(ids[start : start + _PAGE]), include=include)  # type: ignore[arg-type]
-            out[0].extend(page["ids"])
-            out[1].extend(page["documents"] or [])
-            out[2].extend(dict(m) for m in page["metadatas"] or [])
-            if with_vectors and page["ids"]:
-                vectors.append(np.asarray(page["embeddings"], dtype=np.float32))
+        with self._vector_reader() if with_vectors else nullcontext(self.chunks) as chunks:
+            for start in range(0, len(ids), _PAGE):
+                page = chunks.get(ids=list(ids[start : start + _PAGE]), include=include)
+                out[0].extend(page["ids"])
+                out[1].extend(page["documents"] or [])
+                out[2].extend(dict(m) for m in page["metadatas"] or [])
+                if with_vectors and page["ids"]:
+                    vectors.append(np.asarray(page["embeddings"], dtype=np.float32))
         return *out, (np.concatenate(vectors) if vectors else np.zeros((0, 0), dtype=np.float32))
 
     def get_chunks(self, ids: Sequence[str]) -> list[Passage]:
