@@ -33,6 +33,7 @@ from rag.answer.answer_type import (
     question_words,
 )
 from rag.answer.condense import split_condensed
+from rag.answer.extractive import SCENE_SHARE, condition_only_terms
 from rag.answer.sentence_index import ArticleSentences
 from rag.text.lexicon import QUESTION_STEMS
 from rag.text.normalize import is_call_to_action
@@ -204,7 +205,17 @@ def featurize(question: str, cands: list[Candidate], qvec: np.ndarray, idf) -> n
     for c in cands:  # the retrieved text of the article: its retrieved sentences plus its title
         article_tokens[c.passage.article_id] |= title_tokens[c.passage.article_id]
 
-    covs = np.array([_share(weights, c.tokens) for c in cands])
+    # An "if" clause sets the scene (as in the hand-weighted answerer, ``extractive``): where the article holds
+    # its terms, a sentence is measured on the main clause ("Who benefits if Supermicro loses xAI?" is
+    # answered by "Dell ... reportedly benefits ..., just like its suppliers, Inventec and Wistron").
+    condition = condition_only_terms(question)
+    main_weights = {t: w for t, w in weights.items() if t not in condition} or weights
+    needed = SCENE_SHARE * sum(weights[t] for t in condition)
+    in_scene = {
+        aid: bool(condition) and sum(weights[t] for t in condition if t in tokens) >= needed
+        for aid, tokens in article_tokens.items()
+    }
+    covs = np.array([_share(main_weights if in_scene[c.passage.article_id] else weights, c.tokens) for c in cands])
     cov_order = np.argsort(-covs, kind="stable")
     cov_rank = np.empty(len(cands))
     cov_rank[cov_order] = np.arange(len(cands))
