@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -70,7 +71,7 @@ class SentenceTransformerEmbedder:
         """Mean-pooled output of ``[CLS] token [SEP]`` for each token id (the model2vec recipe)."""
         import torch
 
-        transformer = self._model[0].auto_model
+        transformer: Any = self._model[0].auto_model  # a transformers model (the stubs type it as a tensor)
         cls, sep = self._model.tokenizer.cls_token_id, self._model.tokenizer.sep_token_id
         out = np.zeros((len(ids), self.dim), dtype=np.float32)
         with torch.inference_mode():
