@@ -248,7 +248,12 @@ class View:
 
     @property
     def vectors(self) -> np.ndarray | None:
+        """The base's chunk vectors (row i = base chunk i); settable, for benchmarks that swap them."""
         return self.base.vectors
+
+    @vectors.setter
+    def vectors(self, value: np.ndarray | None) -> None:
+        self.base.vectors = value
 
     @property
     def doc_freq(self) -> dict[str, int]:

@@ -186,17 +186,27 @@ class Bm25Index:
             self._worker.start()
 
     def _work(self) -> None:
+        """Bring the view up to date off the query path; the slow reads (a new base, vectors through a fresh
+        Chroma client) run without the lock, so searches keep catching up with new writes meanwhile."""
         try:
-            view = self._view
-            if view is None:
-                return
-            pending = len(self._store.chunks_written_since(view.watermark - SLACK_NS)) + len(view.delta)  # about
-            if pending > max(self.merge_min, self.merge_fraction * len(view.base.ids)):
-                base = self._newer_base(view)
-                view = View(base.generation, base, {})
-            with self._lock:  # searches keep the previous view while this lock is held
-                generation = self._store.generation()
-                self._view = self._catch_up(view, generation, background=True)
+            for _ in range(3):  # what searches caught up meanwhile may need another round (their vectors)
+                view = self._view
+                if view is None:
+                    return
+                pending = len(self._store.chunks_written_since(view.watermark - SLACK_NS)) + len(view.delta)
+                if pending > max(self.merge_min, self.merge_fraction * len(view.base.ids)):
+                    base = self._newer_base(view)
+                    view = View(base.generation, base, {})
+                new = self._catch_up(view, self._store.generation(), background=True)
+                with self._lock:  # brief: what searches caught up meanwhile is read again on top (cheap)
+                    generation = self._store.generation()
+                    if self._view is not view and new.generation != generation:
+                        new = self._catch_up(new, generation, background=False)
+                    self._view = new
+                if not new.missing_vectors and len(new.delta) <= max(
+                    self.merge_min, self.merge_fraction * len(new.base.ids)
+                ):
+                    return
         except Exception:  # the previous view keeps serving; the next search that needs a catch-up retries
             log.exception("background refresh of the BM25 index failed")
 
