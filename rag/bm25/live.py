@@ -167,12 +167,19 @@ class Bm25Index:
     def _fetch(self, view: View, ids: list[str], background: bool) -> list[DeltaChunk]:
         """These chunks as Chroma holds them now; tokens reused for chunks the view holds unchanged.
 
-        Vectors (when the base keeps them) are read on the query path only if that needs no fresh Chroma client
-        (whose first read costs ~0.7 s at 10k chunks, after another process wrote); else the worker reads them."""
+        Vectors (when the base keeps them): on the query path only through the current client, which cannot
+        read another process's new vectors until reopened (the first read of a fresh client costs ~0.7 s at
+        10k chunks); then they are read without, and the worker reads them through a fresh client."""
         if not ids:
             return []
-        with_vectors = view.base.vectors is not None and (background or self._store.vectors_current)
-        got_ids, texts, metas, vectors = self._store.chunk_records(ids, with_vectors=with_vectors)
+        store, want = self._store, view.base.vectors is not None
+        try:
+            records = store.chunk_records(ids, with_vectors=want, fresh_client=background or store.vectors_current)
+        except Exception:
+            if background or not want:
+                raise
+            records = store.chunk_records(ids)  # "Error finding id": another process's chunks; vectors later
+        got_ids, texts, metas, vectors = records
         return delta_chunks(got_ids, texts, metas, vectors if len(vectors) else None, known=view.delta)
 
     # ---- off the query path -------------------------------------------------------------------------

@@ -334,13 +334,16 @@ class ChromaStore:
         return {cid: int(str(m[WRITTEN_NS])) for cid, m in zip(got["ids"], got["metadatas"] or [], strict=True)}
 
     def chunk_records(
-        self, ids: Sequence[str], with_vectors: bool = False
+        self, ids: Sequence[str], with_vectors: bool = False, fresh_client: bool = True
     ) -> tuple[list[str], list[str], list[dict[str, Any]], np.ndarray]:
-        """Id, text, metadata and (optionally) vector of these chunks (those still stored), like ``all_chunks``."""
+        """Id, text, metadata and (optionally) vector of these chunks (those still stored), like ``all_chunks``.
+
+        ``fresh_client=False`` reads vectors through this client even when another process wrote since it was
+        opened: cheap, but raises for that process's new chunks (the caller then reads them without vectors)."""
         out: tuple[list[str], list[str], list[dict[str, Any]]] = ([], [], [])
         vectors: list[np.ndarray] = []
         include = ["documents", "metadatas", *(["embeddings"] if with_vectors else [])]
-        with self._vector_reader() if with_vectors else nullcontext(self.chunks) as chunks:
+        with self._vector_reader() if with_vectors and fresh_client else nullcontext(self.chunks) as chunks:
             for start in range(0, len(ids), _PAGE):
                 page = chunks.get(ids=list(ids[start : start + _PAGE]), include=include)
                 out[0].extend(page["ids"])
