@@ -136,7 +136,7 @@ class ChromaStore:
         try:
             yield client.get_collection(self._chunks_name)
         finally:
-            client.close()
+            client.close()  # type: ignore[attr-defined]  # present at run time (chromadb 1.5), not in the stubs
 
     def _reopen(self) -> None:
         """Reload the embedded store from disk: its in-memory vector index does not see other processes' writes."""
@@ -345,7 +345,7 @@ class ChromaStore:
         include = ["documents", "metadatas", *(["embeddings"] if with_vectors else [])]
         with self._vector_reader() if with_vectors and fresh_client else nullcontext(self.chunks) as chunks:
             for start in range(0, len(ids), _PAGE):
-                page = chunks.get(ids=list(ids[start : start + _PAGE]), include=include)
+                page = chunks.get(ids=list(ids[start : start + _PAGE]), include=include)  # type: ignore[arg-type]
                 out[0].extend(page["ids"])
                 out[1].extend(page["documents"] or [])
                 out[2].extend(dict(m) for m in page["metadatas"] or [])
