@@ -227,7 +227,9 @@ def _child(args: list[str], env: dict[str, str] | None = None) -> dict[str, Any]
     done = subprocess.run([sys.executable, "-m", "benchmarks.scale", *args], capture_output=True, text=True, env=env)
     if done.returncode != 0:
         raise SystemExit(f"error: benchmarks.scale {' '.join(args)} failed:\n{done.stderr[-3000:]}")
-    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+    result = dict(json.loads(done.stdout.strip().splitlines()[-1]))
+    print(f"  {result}", file=sys.stderr, flush=True)  # every figure, including those the table leaves out
+    return result
 
 
 def chroma_server(path: Path, port: int) -> subprocess.Popen[bytes]:
