@@ -13,6 +13,11 @@ ceiling is about 2,000 / (CPU ms per request) req/s.
 The server runs on a copy of the store (serving writes lock files and caches) on 127.0.0.1 only; the load
 generator shares the 2 cores with it, so these are lower bounds of what the server alone would do.
 
+Measured (commit 07ec181, the shared machine at load average 8-10, table in docs/deploy.md): a search costs
+~47 ms of server CPU and an ask ~185 ms, the HTTP layer a negligible share of that (``engine.search`` alone
+~51 ms), so 2 cores cap them near 42 and 11 req/s, below the targets; at 8 clients ``--workers 2`` served
+26.7 searches/s (p95 473 ms) and 3.9 asks/s against 10.9 and 2.6 with one worker, 0 errors.
+
     python -m benchmarks.http_load [--store DIR] [--workers 1,2] [--clients 1,4,8] [--seconds 20]
 """
 
