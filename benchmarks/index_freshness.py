@@ -16,20 +16,21 @@ marker returns the article. "before" is ``Bm25Index(incremental=False)``: the ol
 - search latency during writes: one article every 0.5 s for 20 s while this process searches article titles
   in a closed loop.
 
-Measured 2026-12-01 (commit 33f639c) on the shared 2-core machine, load average 4-8 from other sessions:
+Measured 2026-12-01 (commit f1083f3) on the shared 2-core machine, load average 3-8 from other sessions
+(an earlier run, commit 33f639c, gave the same picture: 32.2 s -> 0.17 s, 29.0 s -> 0.51 s, p95 21.5 s -> 0.6 s):
 
 | | before | after |
 |---|---|---|
-| cold start, no saved base (s) | 31.7 | 24.0 |
-| search, no writes: p50 / p95 (ms) | 84 / 208 | 84 / 127 |
-| 1 article: commit -> searchable (s, median of 3) | 32.2 | 0.17 |
-| 100 articles: commit -> last searchable (s) | 29.0 | 0.51 |
-| search during writes: p50 / p95 / max (ms) | 100 / 21,500 / 21,500 | 102 / 602 / 1,950 |
-| searches during the 20 s of writes (articles written) | 10 (13) | 125 (16) |
-| bases built, incl. cold start | 5 | 1 |
+| cold start, no saved base (s) | 11.2 | 10.6 |
+| search, no writes: p50 / p95 (ms) | 57 / 90 | 51 / 64 |
+| 1 article: commit -> searchable (s, median of 3) | 19.1 | 0.11 |
+| 100 articles: commit -> last searchable (s) | 27.8 | 0.48 |
+| search during writes: p50 / p95 / max (ms) | 89 / 24,800 / 24,800 | 103 / 731 / 1,810 |
+| searches during the 20 s of writes (articles written) | 10 (15) | 104 (18) |
+| bases built, incl. cold start | 6 | 1 |
 | searches that failed | 1 | 0 |
 
-Before, a search after each write rebuilt the base on the query path (~20-30 s on the loaded machine; its full
+Before, a search after each write rebuilt the base on the query path (~20-25 s on the loaded machine; its full
 read also failed in Chroma while the writer wrote: "Error finding id", retried, one search failed). After, the
 first search after a write reads the write (texts and metadata; the worker reads its vectors through a fresh
 Chroma client), and no base was built after the cold start.

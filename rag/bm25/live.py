@@ -26,8 +26,8 @@ back from Chroma costs another 5.5 s for either engine. With the delta a full bu
 query path, once per ``merge_min`` chunks written, so tantivy's faster build would not shorten any search,
 while its tokenizer and BM25 differ from ours (Snowball stems, bm25s stop words, ``lucene`` scoring), which
 RRF fusion and the answerer's idf were tuned on. Freshness before/after: ``benchmarks/index_freshness.py``
-(one article searchable in another process 0.17 s after its commit, was 32 s; search p95 during writes
-0.6 s, was 21.5 s).
+(one article searchable in another process 0.11 s after its commit, was 19 s; search p95 during writes
+0.7 s, was 24.8 s).
 """
 
 from __future__ import annotations
