@@ -60,9 +60,12 @@ def _source(src: Path) -> tuple[dict[str, list[tuple[str, str, dict[str, Any], n
     for cid, doc, meta, vec in zip(ids, docs, metas, vecs, strict=True):
         by_article[meta["article_id"]].append((cid, doc, meta, vec))
     got = store.articles.get(include=["documents", "metadatas", "embeddings"])
+    texts, records, vectors = got["documents"] or [], got["metadatas"] or [], got["embeddings"]
     articles = {
         aid: (doc, dict(meta), np.asarray(vec, dtype=np.float32))
-        for aid, doc, meta, vec in zip(got["ids"], got["documents"], got["metadatas"], got["embeddings"], strict=True)
+        for aid, doc, meta, vec in zip(
+            got["ids"], texts, records, list(vectors if vectors is not None else []), strict=True
+        )
     }
     return by_article, articles
 
