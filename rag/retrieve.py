@@ -7,6 +7,7 @@ with it (a few ms per article)."""
 from __future__ import annotations
 
 import math
+from datetime import datetime
 
 import numpy as np
 
@@ -14,6 +15,7 @@ from rag.bm25 import Bm25Index, View
 from rag.embedders import Embedder
 from rag.settings import Settings
 from rag.store import ChromaStore, build_where, passage_from, timestamp
+from rag.store.schema import ARTICLE_ID
 from rag.text.dates import now_utc
 from rag.text.ids import source_key
 from rag.types import Filters, Passage
@@ -106,25 +108,36 @@ class Retriever:
         if "bm25" in signals:
             self._fuse_article_ranking(snap, query, mask, bm25_scores, fused)
 
-        passages: list[Passage] = []
+        # Rank the fused candidates from their metadata and build Passage objects only for those returned
+        # (a validated Passage costs ~0.15 ms: building ~100 per search, to return 8, was a third of its CPU).
+        ranked: list[tuple[float, str, int]] = []
         for cid, fused_score in fused.items():
             pos = snap.locate(cid)
             if pos is None:  # Chroma's dense hit written (or deleted) after this view was taken
                 continue
+            published = snap.row_metas[pos].get("published")
+            age = (as_of - datetime.fromisoformat(published)).total_seconds() / _DAY if published else None
+            score = fused_score * recency_prior(age, s.recency_half_life_days, s.recency_weight)
+            ranked.append((score, cid, pos))
+        ranked.sort(key=lambda r: r[0], reverse=True)
+        if group_by_article:
+            seen: set[str] = set()
+            best = []
+            for r in ranked:  # sorted best first: the first passage of each article is its best
+                article = snap.row_metas[r[2]][ARTICLE_ID]
+                if article not in seen:
+                    seen.add(article)
+                    best.append(r)
+            ranked = best
+        passages: list[Passage] = []
+        for score, cid, pos in ranked[:k]:
             p = passage_from(cid, snap.row_texts[pos], snap.row_metas[pos])
-            age = (as_of - p.published).total_seconds() / _DAY if p.published else None
             p.dense = dense_score.get(cid)
             p.bm25 = bm25_score.get(cid)
-            p.fused = fused_score
-            p.score = fused_score * recency_prior(age, s.recency_half_life_days, s.recency_weight)
+            p.fused = fused[cid]
+            p.score = score
             passages.append(p)
-        passages.sort(key=lambda p: p.score, reverse=True)
-        if group_by_article:
-            best: dict[str, Passage] = {}
-            for p in passages:  # sorted best first: the first passage of each article is its best
-                best.setdefault(p.article_id, p)
-            passages = list(best.values())
-        return passages[:k]
+        return passages
 
     def _fuse_article_ranking(
         self, snap: View, query: str, mask: np.ndarray, chunk_bm25: np.ndarray, fused: dict[str, float]
