@@ -32,21 +32,25 @@ class Engine(QueryEngine):
         return Watches(self.store, lambda texts: self.embedder.embed(texts), self.settings)
 
     def ingest_paths(self, paths: list[Path], progress: ProgressFn | None = None) -> IngestReport:
-        return self._index_sentences(self.ingestor.ingest(self.ingestor.read(paths), progress))
+        return self._after_ingest(self.ingestor.ingest(self.ingestor.read(paths), progress))
 
     def ingest_documents(self, docs: list[RawDocument | Failure], progress: ProgressFn | None = None) -> IngestReport:
-        return self._index_sentences(self.ingestor.ingest(docs, progress))
+        return self._after_ingest(self.ingestor.ingest(docs, progress))
 
-    def _index_sentences(self, report: IngestReport) -> IngestReport:
-        """Embed the new articles' sentences for the answerer (rag.answer.sentence_index), or teach the static
-        embedder their words (the hand-weighted answerer): work in proportion to the write, done here so no
-        question waits for it."""
-        if self.settings.answer_scorer == "learned":
-            self.sentences.add(self.store.get_article(a) for a in report.article_ids)
-        elif self.static_embedder is not None and report.article_ids:
-            self.static_embedder.learn(list(self._texts(report.article_ids)))
+    def _after_ingest(self, report: IngestReport) -> IngestReport:
+        """The work an ingest owes the read side once its articles are committed, in proportion to the write
+        and done here so no question waits for it: the answerer's sentence vectors, then the watches."""
+        self._prepare_sentences(report.article_ids)
         self.watches.after_ingest(report.article_ids)  # after the write; never raises, sends in the background
         return report
+
+    def _prepare_sentences(self, article_ids: list[str]) -> None:
+        """Embed the new articles' sentences for the learned answerer (rag.answer.sentence_index), or teach the
+        static embedder their words for the hand-weighted one (rag.answer.static_vectors)."""
+        if self.settings.answer_scorer == "learned":
+            self.sentences.add(self.store.get_article(a) for a in article_ids)
+        elif self.static_embedder is not None and article_ids:
+            self.static_embedder.learn(list(self._texts(article_ids)))
 
     def _texts(self, article_ids: list[str]) -> Iterator[str]:
         for article_id in article_ids:

@@ -8,7 +8,8 @@ pooling), then embed a sentence as the weighted mean of its tokens' vectors (sto
 weighted down). `make setup` computes the whole 30k vocabulary once per machine through ONNX Runtime (87 s on
 the loaded machine) beside the ONNX export; a store starts from that table, and a token it lacks is computed
 the first time a text holds it; the store's copy is ``<cache_dir>/static-minilm-v<FORMAT>.npz`` (no pickle).
-Nothing downloads. Embedding a
+An unreadable copy (truncated, garbage bytes) is a derived cache: logged, deleted and replaced by the shared
+table (else the model), never raised into a question. Nothing downloads. Embedding a
 sentence is a table lookup (~100x faster than the transformer).
 
 Its cosines measure topic overlap like MiniLM's but coarser; the learned scorer weighs them accordingly.
@@ -16,6 +17,7 @@ Its cosines measure topic overlap like MiniLM's but coarser; the learned scorer 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
@@ -64,16 +66,35 @@ class StaticEmbedder:
         self._lock = threading.Lock()  # concurrent requests fill the table and save it
         self.name = "static-minilm"
         self._dirty = False
-        start = path if path is not None and path.exists() else seed  # a new store starts from the shared table
-        if start is not None:
-            try:
-                with np.load(start, allow_pickle=False) as z:
-                    self.table[:] = z["table"].astype(np.float32)
-                    self.known[:] = z["known"]
-            except (OSError, KeyError, ValueError):
-                pass
+        self._start_from([p for p in (path, seed) if p is not None and p.exists()])
         self._fill(np.array([i for i in self.SAMPLE if i < n]))
         self.centre = self.table[[i for i in self.SAMPLE if i < n]].mean(axis=0)
+
+    def _start_from(self, candidates: list[Path]) -> None:
+        """Load the first readable table: the store's copy, else the shared one `make setup` wrote, else none
+        (each token is then computed from the model when a text first holds it). An unreadable file (truncated,
+        garbage bytes) is logged and skipped, never raised, so a serving process keeps answering; a broken
+        store copy is also deleted (a derived cache), so it is logged once, not at every start."""
+        for k, candidate in enumerate(candidates):
+            try:
+                with np.load(candidate, allow_pickle=False) as z:
+                    table, known = z["table"].astype(np.float32), z["known"]
+                self.table[:] = table
+                self.known[:] = known
+                return
+            except Exception as exc:  # a derived cache: whatever np.load or zipfile raise, rebuild it
+                self.table[:], self.known[:] = 0.0, False  # nothing half-copied from a wrong-shaped table
+                fallback = str(candidates[k + 1]) if k + 1 < len(candidates) else "the model"
+                log.warning(
+                    "static vector table %s is unreadable (%s: %s); ignoring it and starting from %s",
+                    candidate,
+                    type(exc).__name__,
+                    exc,
+                    fallback,
+                )
+                if candidate == self.path:  # the store's own copy: gone, the next process starts as a new store
+                    with contextlib.suppress(OSError):
+                        candidate.unlink()
 
     def _fill(self, ids: np.ndarray) -> None:
         missing = np.unique(ids[~self.known[ids]]) if len(ids) else ids

@@ -142,8 +142,11 @@ class OnnxEmbedder:
         return self._ort.InferenceSession(self._path, options, providers=["CPUExecutionProvider"])
 
     def _session_for(self, texts: Sequence[str]) -> Any:
-        if sum(len(t) for t in texts) < SMALL_INPUT_CHARS:
-            return self._small
+        """The one-thread session for query-sized input, the batch session for anything larger."""
+        return self._small if sum(len(t) for t in texts) < SMALL_INPUT_CHARS else self._batch_session()
+
+    def _batch_session(self) -> Any:
+        """The session that uses every core (ingest batches, vocabulary distillation), made on first use."""
         with self._lock:
             if self._large is None:
                 self._large = self._session(max(os.cpu_count() or 1, 1))
@@ -185,7 +188,7 @@ class OnnxEmbedder:
         """Mean-pooled output of ``[CLS] token [SEP]`` for each token id (the model2vec recipe)."""
         cls, sep = self._counter.token_to_id("[CLS]"), self._counter.token_to_id("[SEP]")
         out = np.zeros((len(ids), self.dim), dtype=np.float32)
-        session = self._session_for(["x" * SMALL_INPUT_CHARS])
+        session = self._batch_session()
         for start in range(0, len(ids), batch):
             chunk = np.asarray(ids[start : start + batch], dtype=np.int64)
             inputs = np.stack([np.full_like(chunk, cls), chunk, np.full_like(chunk, sep)], axis=1)

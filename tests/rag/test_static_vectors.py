@@ -99,3 +99,78 @@ def test_the_engine_answers_the_flagship_with_static_vectors_that_know_its_words
     answered = engine.answer(QUESTION)
     quotes = " ".join(c.quote for c in answered.answer.citations)
     assert all(name in quotes for name in ("Dell", "Wistron", "Inventec"))
+
+
+# ---- an unreadable table file (truncated, garbage) is a derived cache: logged, skipped, rebuilt ----
+CORRUPTIONS = {
+    "truncated": lambda good: good[: len(good) // 2],
+    "garbage": lambda good: bytes(range(256)) * 4,
+    "empty": lambda good: b"",
+    "flipped byte": lambda good: good[:200] + bytes([good[200] ^ 0xFF]) + good[201:],
+}
+
+
+@pytest.fixture(scope="module")
+def shared(embedder: Embedder, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A readable shared table that knows the words of UNRELATED (computed once for this module)."""
+    path = tmp_path_factory.mktemp("shared") / "shared.npz"
+    StaticEmbedder(embedder, path).learn([UNRELATED])  # type: ignore[arg-type]
+    return path
+
+
+def unreadable_warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.levelname == "WARNING" and "unreadable" in r.getMessage()]
+
+
+@pytest.mark.parametrize("corruption", CORRUPTIONS)
+def test_an_unreadable_store_table_is_logged_once_and_the_shared_table_used_instead(
+    corruption: str, embedder: Embedder, shared: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+):
+    broken = tmp_path / "static.npz"
+    broken.write_bytes(CORRUPTIONS[corruption](shared.read_bytes()))
+    static = StaticEmbedder(embedder, broken, seed=shared)  # type: ignore[arg-type]
+    assert static.known[embedder.token_ids([UNRELATED])[0]].all()  # type: ignore[attr-defined]
+    (message,) = unreadable_warnings(caplog)
+    assert message.startswith(f"static vector table {broken} is unreadable (")
+    assert message.endswith(f"); ignoring it and starting from {shared}")
+
+
+def test_an_unreadable_store_table_is_deleted_so_the_next_process_starts_from_the_shared_table_silently(
+    embedder: Embedder, shared: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+):
+    broken = tmp_path / "static.npz"
+    broken.write_bytes(b"not a zip file")
+    StaticEmbedder(embedder, broken, seed=shared)  # type: ignore[arg-type]
+    assert not broken.exists()
+    caplog.clear()
+    again = StaticEmbedder(embedder, broken, seed=shared)  # type: ignore[arg-type]
+    assert again.known[embedder.token_ids([UNRELATED])[0]].all()  # type: ignore[attr-defined]
+    assert unreadable_warnings(caplog) == []
+
+
+def test_with_both_tables_unreadable_the_vectors_come_from_the_model(
+    embedder: Embedder, tmp_path: Path, caplog: pytest.LogCaptureFixture
+):
+    broken, broken_seed = tmp_path / "static.npz", tmp_path / "shared.npz"
+    broken.write_bytes(b"")
+    broken_seed.write_bytes(b"PK\x03\x04 truncated")
+    static = StaticEmbedder(embedder, broken, seed=broken_seed)  # type: ignore[arg-type]
+    assert [m.rsplit("; ", 1)[1] for m in unreadable_warnings(caplog)] == [
+        f"ignoring it and starting from {broken_seed}",
+        "ignoring it and starting from the model",
+    ]
+    q, a, u = static.embed([QUESTION, ANSWER, UNRELATED])
+    assert q @ a > q @ u + 0.05, (q @ a, q @ u)
+
+
+def test_a_serving_engine_answers_the_flagship_over_a_garbage_static_table(
+    seeded_engine: Engine, caplog: pytest.LogCaptureFixture
+):
+    table = seeded_engine.settings.cache_dir / f"static-minilm-v{FORMAT}.npz"
+    table.parent.mkdir(parents=True, exist_ok=True)
+    table.write_bytes(b"PK\x03\x04 garbage" * 64)  # a broken zip (it raised BadZipFile into every question)
+    answered = seeded_engine.answer(QUESTION)
+    quotes = " ".join(c.quote for c in answered.answer.citations)
+    assert all(name in quotes for name in ("Dell", "Wistron", "Inventec"))
+    assert len(unreadable_warnings(caplog)) == 1
+    assert not table.exists()
