@@ -108,8 +108,11 @@ class SentenceAnswerer(ExtractiveAnswerer):
         scorer: Scorer | None = None,
         vector_embedder: Embedder | None = None,
     ) -> None:
-        super().__init__(embedder, settings, idf=idf)
         self.vector_embedder = vector_embedder or embedder  # the embedder of the sentence vectors
+        # The evidence check weighs the hand-weighted ranking's signals too, from the same sentence vectors.
+        super().__init__(
+            embedder, settings, idf=idf, sentence_embedder=self.vector_embedder, evidence_variant="learned"
+        )
         self.sentences_of = sentences_of or (lambda _aid: None)
         self.locate_chunk = locate_chunk
         self.scorer = scorer or load_scorer() or hand_scorer()
@@ -139,7 +142,13 @@ class SentenceAnswerer(ExtractiveAnswerer):
 
     def _answer_one(self, question: str, passages: list[Passage]) -> tuple[list[Candidate], list[Candidate]]:
         ranked, probs = self.rank(question, passages)
-        if not ranked or abstains(question, ranked[0], float(probs[0]), self.scorer):
+        if not ranked:
+            return [], ranked
+        if self.evidence_check is not None:
+            hand = ExtractiveAnswerer.score(self, question, passages)
+            if not hand or not self.evidence_check.answers(self.evidence(question, hand, float(probs[0]))):
+                return [], ranked
+        elif abstains(question, ranked[0], float(probs[0]), self.scorer):
             return [], ranked
         return select(ranked, probs, self.scorer), ranked
 
