@@ -104,9 +104,10 @@ class Settings(BaseSettings):
         6000, ge=512, description="Prompt budget in tokens (~4 characters each); passages beyond it are trimmed."
     )
     answer_scorer: Literal["hand", "learned"] = Field(
-        "hand",
-        description="Extractive sentence choice: `hand` (hand-weighted score over the retrieved chunks) or `learned` "
-        "(every sentence of the retrieved articles scored by the fitted model; better abstention, see docs/evals.md).",
+        "learned",
+        description="Extractive sentence choice: `learned` (every sentence of the retrieved articles scored by the "
+        "fitted model, abstention by the fitted evidence check; see docs/evals.md) or `hand` (hand-weighted score "
+        "over the retrieved chunks, threshold abstention; no sentence index).",
     )
     support_test: str = Field("lexical-embedding", description="Citation support test (rag/answer/verify.py registry).")
     support_threshold: float = Field(
