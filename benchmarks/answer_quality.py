@@ -41,7 +41,7 @@ FLAGSHIP = "Who benefits if Supermicro loses xAI?"
 FLAGSHIP_NAMES = ("Dell", "Wistron", "Inventec")
 
 
-def open_engine(store: Path, build: bool = False, scorer: str = "learned") -> Engine:
+def open_engine(store: Path, build: bool = False, scorer: str = "hybrid") -> Engine:
     engine = Engine(Settings(data_dir=store, answer_scorer=scorer))  # type: ignore[arg-type]
     if engine.store.counts()["articles"] == 0:
         if not build:
@@ -148,7 +148,7 @@ def main() -> None:
     parser.add_argument("--json", type=Path, default=None, help="write per-question records here")
     parser.add_argument("--label", default="current")
     parser.add_argument("--no-oracle", action="store_true")
-    parser.add_argument("--scorer", choices=["hand", "learned"], default="learned", help="NEWSQA_ANSWER_SCORER")
+    parser.add_argument("--scorer", choices=["hybrid", "hand", "learned"], default="hybrid", help="NEWSQA_ANSWER_SCORER")
     parser.add_argument(
         "--folds",
         type=Path,

@@ -144,6 +144,10 @@ def main() -> None:
         checks = {f: fit([r for r in rows if fold_of(r.group, k) != f], features) for f in range(k)}
         report = figures(held_out(engine, rows, checks, folds, k))
         print(f"{variant}: held-out folds {json.dumps(report)}", file=sys.stderr)
+        if variant == "learned":  # the default: hand-weighted sentences, sent when thresholds and check pass
+            hybrid = open_engine(args.store, scorer="hybrid")
+            report = {"learned": report, "hybrid": figures(held_out(hybrid, rows, checks, folds, k))}
+            print(f"hybrid: held-out folds {json.dumps(report['hybrid'])}", file=sys.stderr)
         final = fit(rows, features)
         final.meta = {
             "version": VERSION,

@@ -47,7 +47,7 @@ class Engine(QueryEngine):
     def _prepare_sentences(self, article_ids: list[str]) -> None:
         """Embed the new articles' sentences for the learned answerer (rag.answer.sentence_index), or teach the
         static embedder their words for the hand-weighted one (rag.answer.static_vectors)."""
-        if self.settings.answer_scorer == "learned":
+        if self.settings.answer_scorer != "hand":
             self.sentences.add(self.store.get_article(a) for a in article_ids)
         elif self.static_embedder is not None and article_ids:
             self.static_embedder.learn(list(self._texts(article_ids)))

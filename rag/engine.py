@@ -89,13 +89,14 @@ class QueryEngine:
             idf=self.bm25.idf,
             sentences=self.sentences,
             locate_chunk=ChunkLocator(self.bm25.current),
+            pick_by="hand" if self.settings.answer_scorer == "hybrid" else "learned",
         )
 
     def warm_up(self) -> None:
         """Load the model, open the store and build/load the BM25 cache now rather than on first use."""
         self.embedder.embed(["warm up"])
         self.bm25.current()
-        if self.settings.answer_scorer == "learned":
+        if self.settings.answer_scorer != "hand":
             self.sentences.load_all()
         _ = self.answerer  # a bad NEWSQA_LLM fails at start-up; a local model loads before the first question
 

@@ -103,11 +103,11 @@ class Settings(BaseSettings):
     llm_context_tokens: int = Field(
         6000, ge=512, description="Prompt budget in tokens (~4 characters each); passages beyond it are trimmed."
     )
-    answer_scorer: Literal["hand", "learned"] = Field(
-        "learned",
-        description="Extractive sentence choice: `learned` (every sentence of the retrieved articles scored by the "
-        "fitted model, abstention by the fitted evidence check; see docs/evals.md) or `hand` (hand-weighted score "
-        "over the retrieved chunks, threshold abstention; no sentence index).",
+    answer_scorer: Literal["hybrid", "hand", "learned"] = Field(
+        "hybrid",
+        description="Extractive sentence choice: `hybrid` (hand-weighted choice of sentences, abstention by the "
+        "fitted evidence check over every sentence of the retrieved articles), `learned` (sentences chosen by the "
+        "fitted scorer too) or `hand` (threshold abstention; no sentence index). Figures in docs/evals.md.",
     )
     support_test: str = Field("lexical-embedding", description="Citation support test (rag/answer/verify.py registry).")
     support_threshold: float = Field(

@@ -60,6 +60,7 @@ def load_answerer(
     sentences: SentenceSource | None = None,
     locate_chunk: Callable[[str, int, int], tuple[str, int] | None] | None = None,
     sentence_embedder: Any | None = None,
+    pick_by: str = "learned",
 ) -> Answerer:
     """``extractive`` (default) or an LLM answerer for ``provider:model`` (imported only when asked for).
     With a sentence index (``rag.answer.sentence_index``), the extractive answerer scores every sentence of
@@ -78,6 +79,7 @@ def load_answerer(
             sentences_of=sentences.get,
             locate_chunk=locate_chunk,
             vector_embedder=getattr(sentences, "embedder", None),
+            pick_by=pick_by,
         )
     else:
         extractive = ExtractiveAnswerer(embedder, settings, idf=idf, sentence_embedder=sentence_embedder)

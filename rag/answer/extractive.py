@@ -212,6 +212,9 @@ class ExtractiveAnswerer:
             return True
         if self.evidence_check is not None:
             return not self.evidence_check.answers(self.evidence(question, ranked))
+        return self._threshold_abstains(question, ranked)
+
+    def _threshold_abstains(self, question: str, ranked: list[Candidate]) -> bool:
         # Both thresholds were calibrated on RealTime QA (206 answerable questions) against 62 unanswerable
         # questions on the same stories (evals/data/realtimeqa_unanswerable.jsonl), picking the point with at
         # most ~10% false abstention: see benchmarks/answers.py, which prints the sweep.

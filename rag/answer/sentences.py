@@ -19,7 +19,7 @@ import numpy as np
 from rag.answer.answer_type import expected_type
 from rag.answer.base import ABSTAIN_TEXT
 from rag.answer.condense import split_condensed
-from rag.answer.extractive import ExtractiveAnswerer
+from rag.answer.extractive import ExtractiveAnswerer, render
 from rag.answer.features import Candidate, candidates, featurize, focus_terms, term_weights
 from rag.answer.scorer import Scorer, hand_scorer, load_scorer
 from rag.answer.sentence_index import ArticleSentences
@@ -107,6 +107,7 @@ class SentenceAnswerer(ExtractiveAnswerer):
         locate_chunk: ChunkLocator | None = None,
         scorer: Scorer | None = None,
         vector_embedder: Embedder | None = None,
+        pick_by: str = "learned",
     ) -> None:
         self.vector_embedder = vector_embedder or embedder  # the embedder of the sentence vectors
         # The evidence check weighs the hand-weighted ranking's signals too, from the same sentence vectors.
@@ -116,6 +117,9 @@ class SentenceAnswerer(ExtractiveAnswerer):
         self.sentences_of = sentences_of or (lambda _aid: None)
         self.locate_chunk = locate_chunk
         self.scorer = scorer or load_scorer() or hand_scorer()
+        # "hand": the hand-weighted answerer picks the sentences (it keeps answers the learned scorer loses, such
+        # as the flagship over a one-article store) and this class only decides whether to answer.
+        self.pick_by = pick_by
         self._qcache: tuple[str, np.ndarray] | None = None
 
     def _qvec(self, question: str) -> np.ndarray:
@@ -153,12 +157,32 @@ class SentenceAnswerer(ExtractiveAnswerer):
         return select(ranked, probs, self.scorer), ranked
 
     def answer(self, question: str, passages: list[Passage], as_of: datetime | None = None) -> Answer:
+        if self.pick_by == "hand":
+            return self._answer_by_hand(question, passages)
         chosen, ranked = self._answer_one(question, passages)
         if not chosen:
             return Answer(
                 question=question, answer=abstention_text(question, ranked), abstained=True, mode="extractive"
             )
         return self._render(question, chosen)
+
+    def _answer_by_hand(self, question: str, passages: list[Passage]) -> Answer:
+        """Hand-weighted sentences, sent only when the evidence check (with the learned scorer's best
+        probability among every sentence of the retrieved articles) says they answer."""
+        ranked, probs = self.rank(question, passages)
+        hand = ExtractiveAnswerer.score(self, question, passages)
+        # Both must pass: the hand answerer's calibrated thresholds catch evidence off the topic (they hold on
+        # a one-article store, where the check's idf-based signals are degenerate), the check catches evidence
+        # on the topic that misses what is asked.
+        answers = bool(hand) and not self._threshold_abstains(question, hand)
+        # Passages with no indexed sentences (given as gold context, not stored) have no learned probability.
+        if answers and self.evidence_check is not None and len(probs):
+            answers = self.evidence_check.answers(self.evidence(question, hand, float(probs[0])))
+        if not answers:
+            return Answer(
+                question=question, answer=abstention_text(question, ranked), abstained=True, mode="extractive"
+            )
+        return render(question, ExtractiveAnswerer.select(self, hand))
 
     def _citation_passage(self, c: Candidate) -> Passage:
         located = self.locate_chunk(c.passage.article_id, c.start, c.end) if self.locate_chunk else None

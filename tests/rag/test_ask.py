@@ -35,9 +35,20 @@ def test_flagship_question_names_dell_wistron_inventec_with_citations(seeded_eng
     assert answer.timings["total_ms"] > 0 and answer.as_of is not None
 
 
-def test_unanswerable_question_gets_the_plain_sentence(seeded_engine: Engine):
+def test_unanswerable_question_gets_the_plain_sentence_and_what_the_articles_cover(seeded_engine: Engine):
     for question in UNANSWERABLE:
         answer = seeded_engine.ask(question)
+        assert answer.abstained and answer.citations == []
+        assert answer.answer.startswith("The indexed articles do not answer this question. The closest articles ")
+        assert answer.answer.endswith(f"but not this: {question}")
+
+
+def test_the_hand_scorer_abstains_with_the_plain_sentence(seeded_engine: Engine):
+    engine = Engine(
+        seeded_engine.settings.model_copy(update={"answer_scorer": "hand"}), embedder=seeded_engine.embedder
+    )
+    for question in UNANSWERABLE:
+        answer = engine.ask(question)
         assert answer.abstained and answer.citations == []
         assert answer.answer == "The indexed articles do not answer this question."
 
