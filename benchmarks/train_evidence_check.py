@@ -14,7 +14,7 @@ abstention <= 4% on the training folds' RealTime QA answerables and on their sam
 figures come from the real engine (``engine.ask``) with each question's fold model in place. The shipped
 model is fitted on all questions the same way.
 
-Usage: ``python -m benchmarks.train_evidence_check [--store DIR] [--fold-dir DIR] [--variant hand|learned]``.
+Usage: ``python -m benchmarks.train_evidence_check [--store DIR] [--fold-dir DIR]`` (after ``train_answer_scorer``).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from benchmarks.answer_quality import DEFAULT_STORE, SHARED, FoldModels, item_fi
 from benchmarks.train_answer_scorer import fold_of
 from evals.sets import DATA, EvalItem, load_jsonl, realtimeqa_items
 from ingest.engine import Engine
-from rag.answer.evidence import HAND_FEATURES, LEARNED_FEATURES, MODEL_PATH, EvidenceCheck
+from rag.answer.evidence import FEATURES, MODEL_PATH, EvidenceCheck
 from rag.answer.extractive import ExtractiveAnswerer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -48,29 +48,32 @@ class Row:
     set: str
     group: str
     x: dict[str, float] | None  # None: no candidate sentence at all (always abstains)
+    thresholds_abstain: bool  # the hand answerer's threshold rules abstain (the hybrid answerer's first test)
 
 
-def collect(engine: Engine, items: list[tuple[str, EvalItem]], folds: FoldModels | None) -> list[Row]:
+def collect(engine: Engine, items: list[tuple[str, EvalItem]], folds: FoldModels) -> list[Row]:
+    """Each question's signals, the learned probability from the scorer of the fold that never saw it."""
     answerer: Any = engine.answerer
     out = []
     for name, item in items:
         passages = engine.search(item.question, filters=item_filters(item))
         hand = ExtractiveAnswerer.score(answerer, item.question, passages)
-        learned_p = None
-        if folds is not None:
-            folds.use_for(engine, item)
-            _, probs = answerer.rank(item.question, passages)
-            learned_p = float(probs[0]) if len(probs) else 0.0
+        folds.use_for(engine, item)
+        _, probs = answerer.rank(item.question, passages)
+        learned_p = float(probs[0]) if len(probs) else 0.0
         x = answerer.evidence(item.question, hand, learned_p) if hand else None
         group = str((item.model_extra or {}).get("related_id") or item.id)
-        out.append(Row(item, name, group, x))
+        out.append(Row(item, name, group, x, not hand or ExtractiveAnswerer.abstains(answerer, item.question, hand)))
     return out
 
 
-def fit(rows: list[Row], features: list[str]) -> EvidenceCheck:
+def fit(rows: list[Row], features: list[str], after_thresholds: bool) -> EvidenceCheck:
+    """The regression, and its threshold: for the hybrid answerer (``after_thresholds``) false abstention counts
+    the questions the threshold rules already refuse too, since the check only runs after they pass."""
     from sklearn.linear_model import LogisticRegression
 
     used = [r for r in rows if r.x is not None]
+    answerable_rows = [r for r in used if not r.item.unanswerable]
     x = np.array([[r.x[f] for f in features] for r in used if r.x is not None])
     y = np.array([not r.item.unanswerable for r in used])
     w = np.array([SAMPLE_WEIGHT if r.set == "sample" else 1.0 for r in used])
@@ -80,23 +83,29 @@ def fit(rows: list[Row], features: list[str]) -> EvidenceCheck:
     check = EvidenceCheck(features, mean, scale, model.coef_[0], float(model.intercept_[0]), threshold=0.0)
     # The highest threshold whose false abstention stays within budget on each answerable set.
     probs = {id(r): check.probability(r.x) for r in used if r.x is not None}
-    answerable = {s: [probs[id(r)] for r in used if r.set == s and not r.item.unanswerable] for s in ("rtqa", "sample")}
+    answerable = {
+        s: [(probs[id(r)], after_thresholds and r.thresholds_abstain) for r in answerable_rows if r.set == s]
+        for s in ("rtqa", "sample")
+    }
+
+    def false_abstention(t: float, pairs: list[tuple[float, bool]]) -> float:
+        return float(np.mean([p < t or refused for p, refused in pairs]))
+
     for t in sorted(set(probs.values())):
-        if all(np.mean(np.array(p) < t) <= MAX_FALSE_ABSTENTION for p in answerable.values() if p):
+        if all(false_abstention(t, pairs) <= MAX_FALSE_ABSTENTION for pairs in answerable.values() if pairs):
             check.threshold = t
         else:
             break
     return check
 
 
-def held_out(engine: Engine, rows: list[Row], checks: dict[int, EvidenceCheck], folds: FoldModels | None, k: int):  # type: ignore[no-untyped-def]
+def held_out(engine: Engine, rows: list[Row], checks: dict[int, EvidenceCheck], folds: FoldModels, k: int):  # type: ignore[no-untyped-def]
     """Per question, the engine's answer with the check (and learned scorer) of the fold that never saw it."""
     answerer: Any = engine.answerer
     records = []
     for r in rows:
         answerer.evidence_check = checks[fold_of(r.group, k)]
-        if folds is not None:
-            folds.use_for(engine, r.item)
+        folds.use_for(engine, r.item)
         answer = engine.ask(r.item.question, filters=item_filters(r.item))
         records.append((r, answer.abstained, judge(r.item, answer)))
     return records
@@ -124,9 +133,6 @@ def main() -> None:
     parser.add_argument("--store", type=Path, default=DEFAULT_STORE)
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--fold-dir", type=Path, default=ROOT / ".newsqa-bench" / "answer-folds")
-    # Only "learned" ships: the hand variant measured worse than the hand answerer's own thresholds (held-out
-    # RealTime QA correct 0.519 vs 0.544, false abstention 0.063, unanswerable abstention 0.226 vs 0.097).
-    parser.add_argument("--variant", choices=["hand", "learned", "both"], default="learned")
     parser.add_argument("--out", type=Path, default=MODEL_PATH)
     args = parser.parse_args()
 
@@ -135,20 +141,19 @@ def main() -> None:
     items += [("sample", i) for i in load_jsonl(DATA / "sample.jsonl")]
     existing = json.loads(args.out.read_text()) if args.out.exists() else {}
     variants: dict[str, Any] = dict(existing.get("variants", {}))
-    for variant in ("hand", "learned") if args.variant == "both" else (args.variant,):
-        engine = open_engine(args.store, scorer=variant)
-        folds = FoldModels(args.fold_dir) if variant == "learned" else None
-        features = LEARNED_FEATURES if variant == "learned" else HAND_FEATURES
-        rows = collect(engine, items, folds)
-        k = args.folds
-        checks = {f: fit([r for r in rows if fold_of(r.group, k) != f], features) for f in range(k)}
-        report = figures(held_out(engine, rows, checks, folds, k))
+    engine = open_engine(args.store, scorer="learned")
+    folds = FoldModels(args.fold_dir)
+    rows = collect(engine, items, folds)
+    k = args.folds
+    # "learned": the learned scorer picks, the check alone decides; "hybrid" (the default): the hand-weighted
+    # answerer picks, its thresholds then the check decide. Same signals, thresholds chosen for each.
+    for variant, scorer in (("learned", "learned"), ("hybrid", "hybrid")):
+        after_thresholds = variant == "hybrid"
+        checks = {f: fit([r for r in rows if fold_of(r.group, k) != f], FEATURES, after_thresholds) for f in range(k)}
+        answering = engine if scorer == "learned" else open_engine(args.store, scorer=scorer)
+        report = figures(held_out(answering, rows, checks, folds, k))
         print(f"{variant}: held-out folds {json.dumps(report)}", file=sys.stderr)
-        if variant == "learned":  # the default: hand-weighted sentences, sent when thresholds and check pass
-            hybrid = open_engine(args.store, scorer="hybrid")
-            report = {"learned": report, "hybrid": figures(held_out(hybrid, rows, checks, folds, k))}
-            print(f"hybrid: held-out folds {json.dumps(report['hybrid'])}", file=sys.stderr)
-        final = fit(rows, features)
+        final = fit(rows, FEATURES, after_thresholds)
         final.meta = {
             "version": VERSION,
             "trained_on": "RealTime QA 206 + same-topic unanswerables 62 + sample 32, sample + RealTime QA store",

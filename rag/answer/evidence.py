@@ -40,7 +40,7 @@ from rag.types import Passage
 
 MODEL_PATH = Path(__file__).resolve().parent / "model" / "evidence_check.json"
 FORMAT = 1
-HAND_FEATURES = [
+FEATURES = [
     "top",
     "gap",
     "cov",
@@ -53,8 +53,8 @@ HAND_FEATURES = [
     "asked_passage",
     "rare_sentence",
     "rare_passage",
+    "learned_p",
 ]
-LEARNED_FEATURES = [*HAND_FEATURES, "learned_p"]
 
 
 class Ranked(Protocol):
@@ -81,7 +81,7 @@ def evidence_features(
     ranked: list[Ranked],
     weights: dict[str, float],
     missing: float,
-    learned_p: float | None = None,
+    learned_p: float,
 ) -> dict[str, float]:
     """The check's signals for a question whose candidates ``ranked`` are best first (at least one)."""
     asked, _ = split_condensed(question)
@@ -110,9 +110,8 @@ def evidence_features(
         "asked_passage": _share(asking, passage),
         "rare_sentence": float(rarest in sentence),
         "rare_passage": float(rarest in passage),
+        "learned_p": learned_p,
     }
-    if learned_p is not None:
-        out["learned_p"] = learned_p
     return out
 
 

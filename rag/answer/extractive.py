@@ -28,7 +28,6 @@ from datetime import datetime
 from rag.answer import ABSTAIN_TEXT, AnswerEvent, IdfFn
 from rag.answer.condense import condense_question, split_condensed
 from rag.answer.cues import Cue, cue_match, question_cue
-from rag.answer.evidence import EvidenceCheck, evidence_features, load_evidence_check
 from rag.answer.sentence_index import TextEmbedder
 from rag.embedders import Embedder
 from rag.markup import neutralise
@@ -108,16 +107,12 @@ class ExtractiveAnswerer:
         settings: Settings,
         idf: IdfFn | None = None,
         sentence_embedder: TextEmbedder | None = None,
-        evidence_check: EvidenceCheck | None = None,
-        evidence_variant: str = "hand",
     ) -> None:
         self.embedder = embedder
         self.settings = settings
         self.idf = idf or (lambda token: 1.0)
         # Question and sentences compared with one model: the static one when given (no transformer pass).
         self.sentence_embedder: TextEmbedder = sentence_embedder or embedder
-        # Whether the evidence answers at all (``evidence``): the shipped model, else the threshold rules.
-        self.evidence_check = evidence_check if evidence_check is not None else load_evidence_check(evidence_variant)
 
     def term_weights(self, question: str) -> dict[str, float]:
         """Idf of each question term; terms a condensed follow-up borrowed from earlier turns count less,
@@ -200,27 +195,18 @@ class ExtractiveAnswerer:
         vectors = self.embedder.embed([question, best.text])
         return max(float(vectors[0] @ vectors[1]), 0.0)
 
-    def evidence(self, question: str, ranked: list[Candidate], learned_p: float | None = None) -> dict[str, float]:
-        """The signals the evidence check weighs (``evidence.evidence_features``) for ``ranked`` (non-empty)."""
-        weights = self.term_weights(question)
-        return evidence_features(question, ranked, weights, self.missing_share(question, ranked), learned_p)  # type: ignore[arg-type]
-
     def abstains(self, question: str, ranked: list[Candidate]) -> bool:
-        """No evidence, or the evidence check (or, without its model file, the calibrated thresholds) says the
-        best evidence does not answer the question."""
-        if not ranked:
-            return True
-        if self.evidence_check is not None:
-            return not self.evidence_check.answers(self.evidence(question, ranked))
-        return self._threshold_abstains(question, ranked)
-
-    def _threshold_abstains(self, question: str, ranked: list[Candidate]) -> bool:
-        # Both thresholds were calibrated on RealTime QA (206 answerable questions) against 62 unanswerable
-        # questions on the same stories (evals/data/realtimeqa_unanswerable.jsonl), picking the point with at
-        # most ~10% false abstention: see benchmarks/answers.py, which prints the sweep.
-        return ranked[0].score < self.settings.abstain_threshold or (
-            self.missing_share(question, ranked) > self.settings.abstain_missing
-            and self.model_similarity(question, ranked[0]) < self.settings.abstain_semantic
+        """No evidence, or the best evidence is too weak. Both thresholds were calibrated on RealTime QA (206
+        answerable questions) against 62 unanswerable questions on the same stories
+        (evals/data/realtimeqa_unanswerable.jsonl), picking the point with at most ~10% false abstention: see
+        benchmarks/answers.py, which prints the sweep."""
+        return (
+            not ranked
+            or ranked[0].score < self.settings.abstain_threshold
+            or (
+                self.missing_share(question, ranked) > self.settings.abstain_missing
+                and self.model_similarity(question, ranked[0]) < self.settings.abstain_semantic
+            )
         )
 
     def answer(self, question: str, passages: list[Passage], as_of: datetime | None = None) -> Answer:

@@ -19,6 +19,8 @@ import numpy as np
 from rag.answer.answer_type import expected_type
 from rag.answer.base import ABSTAIN_TEXT
 from rag.answer.condense import split_condensed
+from rag.answer.evidence import evidence_features, load_evidence_check
+from rag.answer.extractive import Candidate as HandCandidate
 from rag.answer.extractive import ExtractiveAnswerer, render
 from rag.answer.features import Candidate, candidates, featurize, focus_terms, term_weights
 from rag.answer.scorer import Scorer, hand_scorer, load_scorer
@@ -111,15 +113,15 @@ class SentenceAnswerer(ExtractiveAnswerer):
     ) -> None:
         self.vector_embedder = vector_embedder or embedder  # the embedder of the sentence vectors
         # The evidence check weighs the hand-weighted ranking's signals too, from the same sentence vectors.
-        super().__init__(
-            embedder, settings, idf=idf, sentence_embedder=self.vector_embedder, evidence_variant="learned"
-        )
+        super().__init__(embedder, settings, idf=idf, sentence_embedder=self.vector_embedder)
         self.sentences_of = sentences_of or (lambda _aid: None)
         self.locate_chunk = locate_chunk
         self.scorer = scorer or load_scorer() or hand_scorer()
         # "hand": the hand-weighted answerer picks the sentences (it keeps answers the learned scorer loses, such
         # as the flagship over a one-article store) and this class only decides whether to answer.
         self.pick_by = pick_by
+        # Whether the evidence answers at all (``evidence``); without the model file, the threshold rules.
+        self.evidence_check = load_evidence_check("hybrid" if pick_by == "hand" else "learned")
         self._qcache: tuple[str, np.ndarray] | None = None
 
     def _qvec(self, question: str) -> np.ndarray:
@@ -144,13 +146,25 @@ class SentenceAnswerer(ExtractiveAnswerer):
     def score(self, question: str, passages: list[Passage]) -> list[Candidate]:  # type: ignore[override]
         return self.rank(question, passages)[0]
 
+    def evidence(self, question: str, hand: list[HandCandidate], learned_p: float) -> dict[str, float]:
+        """The evidence check's signals: the hand-weighted ranking ``hand`` (non-empty) and the learned
+        scorer's best probability."""
+        weights = self.term_weights(question)
+        return evidence_features(question, hand, weights, self.missing_share(question, hand), learned_p)  # type: ignore[arg-type]
+
+    def _evidence_answers(self, question: str, hand: list[HandCandidate], probs: np.ndarray) -> bool:
+        """The check's verdict; True when there is no check, or no learned probability (passages with no
+        indexed sentences, such as an eval's gold context, which is not stored)."""
+        if self.evidence_check is None or not len(probs) or not hand:
+            return True
+        return self.evidence_check.answers(self.evidence(question, hand, float(probs[0])))
+
     def _answer_one(self, question: str, passages: list[Passage]) -> tuple[list[Candidate], list[Candidate]]:
         ranked, probs = self.rank(question, passages)
         if not ranked:
             return [], ranked
         if self.evidence_check is not None:
-            hand = ExtractiveAnswerer.score(self, question, passages)
-            if not hand or not self.evidence_check.answers(self.evidence(question, hand, float(probs[0]))):
+            if not self._evidence_answers(question, ExtractiveAnswerer.score(self, question, passages), probs):
                 return [], ranked
         elif abstains(question, ranked[0], float(probs[0]), self.scorer):
             return [], ranked
@@ -167,18 +181,12 @@ class SentenceAnswerer(ExtractiveAnswerer):
         return self._render(question, chosen)
 
     def _answer_by_hand(self, question: str, passages: list[Passage]) -> Answer:
-        """Hand-weighted sentences, sent only when the evidence check (with the learned scorer's best
-        probability among every sentence of the retrieved articles) says they answer."""
+        """The hybrid answerer: hand-weighted sentences, sent when the threshold rules and then the evidence
+        check pass. The thresholds catch evidence off the topic (and hold on a one-article store, where idf
+        signals are degenerate); the check catches evidence on the topic that misses what is asked."""
         ranked, probs = self.rank(question, passages)
         hand = ExtractiveAnswerer.score(self, question, passages)
-        # Both must pass: the hand answerer's calibrated thresholds catch evidence off the topic (they hold on
-        # a one-article store, where the check's idf-based signals are degenerate), the check catches evidence
-        # on the topic that misses what is asked.
-        answers = bool(hand) and not self._threshold_abstains(question, hand)
-        # Passages with no indexed sentences (given as gold context, not stored) have no learned probability.
-        if answers and self.evidence_check is not None and len(probs):
-            answers = self.evidence_check.answers(self.evidence(question, hand, float(probs[0])))
-        if not answers:
+        if ExtractiveAnswerer.abstains(self, question, hand) or not self._evidence_answers(question, hand, probs):
             return Answer(
                 question=question, answer=abstention_text(question, ranked), abstained=True, mode="extractive"
             )

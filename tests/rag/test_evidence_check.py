@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from ingest.engine import Engine
-from rag.answer.evidence import LEARNED_FEATURES, MODEL_PATH, EvidenceCheck, evidence_features, load_evidence_check
+from rag.answer.evidence import FEATURES, MODEL_PATH, EvidenceCheck, evidence_features, load_evidence_check
 from rag.types import Passage
 from tests.builders import FLAGSHIP
 
@@ -26,14 +26,15 @@ def test_signals_of_a_date_question_whose_best_sentence_holds_a_date():
     assert f["top"] == 0.7 and abs(f["gap"] - 0.2) < 1e-9
     assert f["type_top"] == 1.0 and f["type_top3"] == 1.0  # a date the question does not hold
     assert f["rare_sentence"] == 1.0 and f["missing"] == 0.25 and f["learned_p"] == 0.9
-    assert list(f) == LEARNED_FEATURES
+    assert list(f) == FEATURES
 
 
-def test_the_shipped_check_loads_with_its_held_out_report():
-    check = load_evidence_check("learned")
-    assert check is not None and check.features == LEARNED_FEATURES
-    held = json.loads(MODEL_PATH.read_text())["variants"]["learned"]["report"]["held_out"]
-    assert set(held) == {"learned", "hybrid"} and 0.0 < check.threshold < 1.0
+def test_the_shipped_checks_load_with_their_held_out_reports():
+    for variant in ("hybrid", "learned"):
+        check = load_evidence_check(variant)
+        assert check is not None and check.features == FEATURES and 0.0 < check.threshold < 1.0
+        held = json.loads(MODEL_PATH.read_text())["variants"][variant]["report"]["held_out"]
+        assert held["rtqa_false_abstention"] <= 0.05 and held["unanswerable_abstention"] >= 0.3
     assert load_evidence_check("no-such-variant") is None
 
 
@@ -48,7 +49,7 @@ def test_the_default_answerer_sends_the_flagship_only_when_the_check_passes(seed
     assert seeded_engine.settings.answer_scorer == "hybrid"
     answer = seeded_engine.ask(FLAGSHIP)
     assert not answer.abstained and "Wistron" in answer.answer
-    strict = load_evidence_check("learned")
+    strict = load_evidence_check("hybrid")
     assert strict is not None
     strict.threshold = 1.01  # no evidence is ever good enough
     seeded_engine.answerer.evidence_check = strict  # type: ignore[attr-defined]
