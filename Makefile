@@ -74,6 +74,7 @@ clean:
 BENCH_STORE ?= .newsqa-bench/realtimeqa
 train: setup
 	$(PY) -m benchmarks.train_answer_scorer --store $(BENCH_STORE)
+	$(PY) -m benchmarks.train_evidence_check --store $(BENCH_STORE)
 
 answer-quality: setup
 	$(PY) -m benchmarks.answer_quality --store $(BENCH_STORE) --build --folds .newsqa-bench/answer-folds

@@ -83,17 +83,25 @@ def part_right(part: dict[str, Any], answer: Answer) -> bool:
 
 
 class FoldModels:
-    """The scorer fitted without each question's fold (``benchmarks/train_answer_scorer.py --fold-dir``)."""
+    """The scorer fitted without each question's fold (``benchmarks/train_answer_scorer.py --fold-dir``), and
+    the evidence checks fitted without it (``benchmarks/train_evidence_check.py``), when that has run."""
 
     def __init__(self, directory: Path) -> None:
+        from rag.answer.evidence import EvidenceCheck
         from rag.answer.scorer import Scorer
 
         data = json.loads((directory / "assignment.json").read_text())
         self.fold_of: dict[str, int] = data["fold_of"]
-        self.models = {
-            k: Scorer.from_json(json.loads((directory / f"fold{k}.json").read_text())) for k in range(int(data["k"]))
+        k = int(data["k"])
+        self.models = {f: Scorer.from_json(json.loads((directory / f"fold{f}.json").read_text())) for f in range(k)}
+        self.checks = {
+            (variant, f): EvidenceCheck.from_json(json.loads(path.read_text()))
+            for variant in ("hybrid", "learned")
+            for f in range(k)
+            if (path := directory / f"evidence-{variant}-fold{f}.json").exists()
         }
         self.shipped = None
+        self.shipped_check = None
 
     def use_for(self, engine: Engine, item: EvalItem) -> None:
         key = str((item.model_extra or {}).get("related_id") or item.id)
@@ -102,6 +110,12 @@ class FoldModels:
             self.shipped = engine.answerer.scorer
         # A question no fold trained on (e.g. the two-part set) is answered by the shipped model.
         engine.answerer.scorer = self.shipped if fold is None else self.models[fold]
+        if self.checks and hasattr(engine.answerer, "evidence_check"):
+            if self.shipped_check is None:
+                self.shipped_check = engine.answerer.evidence_check
+            variant = "hybrid" if engine.answerer.pick_by == "hand" else "learned"
+            check = self.checks.get((variant, fold)) if fold is not None else None
+            engine.answerer.evidence_check = check or self.shipped_check
 
 
 FOLDS: FoldModels | None = None
@@ -148,7 +162,9 @@ def main() -> None:
     parser.add_argument("--json", type=Path, default=None, help="write per-question records here")
     parser.add_argument("--label", default="current")
     parser.add_argument("--no-oracle", action="store_true")
-    parser.add_argument("--scorer", choices=["hybrid", "hand", "learned"], default="hybrid", help="NEWSQA_ANSWER_SCORER")
+    parser.add_argument(
+        "--scorer", choices=["hybrid", "hand", "learned"], default="hybrid", help="NEWSQA_ANSWER_SCORER"
+    )
     parser.add_argument(
         "--folds",
         type=Path,

@@ -104,8 +104,8 @@ def held_out(engine: Engine, rows: list[Row], checks: dict[int, EvidenceCheck], 
     answerer: Any = engine.answerer
     records = []
     for r in rows:
-        answerer.evidence_check = checks[fold_of(r.group, k)]
         folds.use_for(engine, r.item)
+        answerer.evidence_check = checks[fold_of(r.group, k)]
         answer = engine.ask(r.item.question, filters=item_filters(r.item))
         records.append((r, answer.abstained, judge(r.item, answer)))
     return records
@@ -143,6 +143,7 @@ def main() -> None:
     variants: dict[str, Any] = dict(existing.get("variants", {}))
     engine = open_engine(args.store, scorer="learned")
     folds = FoldModels(args.fold_dir)
+    folds.checks = {}  # the learned scorer's folds only: the checks are what this fits
     rows = collect(engine, items, folds)
     k = args.folds
     # "learned": the learned scorer picks, the check alone decides; "hybrid" (the default): the hand-weighted
@@ -150,6 +151,8 @@ def main() -> None:
     for variant, scorer in (("learned", "learned"), ("hybrid", "hybrid")):
         after_thresholds = variant == "hybrid"
         checks = {f: fit([r for r in rows if fold_of(r.group, k) != f], FEATURES, after_thresholds) for f in range(k)}
+        for f, check in checks.items():  # for benchmarks/answer_quality.py --folds
+            (args.fold_dir / f"evidence-{variant}-fold{f}.json").write_text(json.dumps(check.to_json(), indent=1))
         answering = engine if scorer == "learned" else open_engine(args.store, scorer=scorer)
         report = figures(held_out(answering, rows, checks, folds, k))
         print(f"{variant}: held-out folds {json.dumps(report)}", file=sys.stderr)
