@@ -40,6 +40,7 @@ MAX_FALSE_ABSTENTION = 0.04
 SAMPLE_WEIGHT = 4.0
 C = 1.0
 VERSION = 1
+SIGNS = {"missing": -1.0}  # every other signal may only raise P(answerable)
 
 
 @dataclass
@@ -67,11 +68,35 @@ def collect(engine: Engine, items: list[tuple[str, EvalItem]], folds: FoldModels
     return out
 
 
+def fit_signed(x: np.ndarray, y: np.ndarray, w: np.ndarray, signs: np.ndarray) -> tuple[np.ndarray, float]:
+    """L2-regularised logistic regression, classes balanced, each weight held to the sign of ``signs``: more
+    evidence may only make an answer more likely. Unconstrained, the fit gave "the asking sentence's terms are
+    in the best sentence" a negative weight (our unanswerable questions were written from the same stories, so
+    they share those terms), and refused the flagship question on the fold that held it out."""
+    from scipy.optimize import minimize
+
+    n, d = x.shape
+    balance = np.where(y, n / (2 * max(y.sum(), 1)), n / (2 * max((~y).sum(), 1))) * w
+    target = y.astype(float)
+
+    def loss(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        z = x @ theta[:d] + theta[d]
+        p = 1.0 / (1.0 + np.exp(-z))
+        eps = 1e-12
+        value = -np.sum(balance * (target * np.log(p + eps) + (1 - target) * np.log(1 - p + eps)))
+        value += 0.5 / C * float(theta[:d] @ theta[:d])
+        grad_z = balance * (p - target)
+        grad = np.concatenate([x.T @ grad_z + theta[:d] / C, [grad_z.sum()]])
+        return float(value), grad
+
+    bounds = [(0.0, None) if s > 0 else (None, 0.0) for s in signs] + [(None, None)]
+    result = minimize(loss, np.zeros(d + 1), jac=True, method="L-BFGS-B", bounds=bounds)
+    return result.x[:d], float(result.x[d])
+
+
 def fit(rows: list[Row], features: list[str], after_thresholds: bool) -> EvidenceCheck:
     """The regression, and its threshold: for the hybrid answerer (``after_thresholds``) false abstention counts
     the questions the threshold rules already refuse too, since the check only runs after they pass."""
-    from sklearn.linear_model import LogisticRegression
-
     used = [r for r in rows if r.x is not None]
     answerable_rows = [r for r in used if not r.item.unanswerable]
     x = np.array([[r.x[f] for f in features] for r in used if r.x is not None])
@@ -79,8 +104,8 @@ def fit(rows: list[Row], features: list[str], after_thresholds: bool) -> Evidenc
     w = np.array([SAMPLE_WEIGHT if r.set == "sample" else 1.0 for r in used])
     mean, scale = x.mean(axis=0), x.std(axis=0)
     scale[scale < 1e-6] = 1.0
-    model = LogisticRegression(C=C, max_iter=2000, class_weight="balanced").fit((x - mean) / scale, y, sample_weight=w)
-    check = EvidenceCheck(features, mean, scale, model.coef_[0], float(model.intercept_[0]), threshold=0.0)
+    coef, intercept = fit_signed((x - mean) / scale, y, w, np.array([SIGNS.get(f, 1.0) for f in features]))
+    check = EvidenceCheck(features, mean, scale, coef, intercept, threshold=0.0)
     # The highest threshold whose false abstention stays within budget on each answerable set.
     probs = {id(r): check.probability(r.x) for r in used if r.x is not None}
     answerable = {

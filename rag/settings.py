@@ -107,7 +107,7 @@ class Settings(BaseSettings):
         "hybrid",
         description="Extractive sentence choice: `hybrid` (hand-weighted choice of sentences, abstention by the "
         "fitted evidence check over every sentence of the retrieved articles), `learned` (sentences chosen by the "
-        "fitted scorer too) or `hand` (threshold abstention; no sentence index). Figures in docs/evals.md.",
+        "fitted scorer too) or `hand` (threshold abstention; no sentence index). Figures in docs/measurements.md.",
     )
     support_test: str = Field("lexical-embedding", description="Citation support test (rag/answer/verify.py registry).")
     support_threshold: float = Field(

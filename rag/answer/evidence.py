@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -34,6 +35,7 @@ import numpy as np
 
 from rag.answer.answer_type import asked_sentence, expected_type, instances
 from rag.answer.condense import split_condensed
+from rag.answer.extractive import SCENE_SHARE, condition_only_terms, main_clause
 from rag.text.lexicon import QUESTION_STEMS
 from rag.text.tokens import tokenize
 from rag.types import Passage
@@ -82,8 +84,10 @@ def evidence_features(
     weights: dict[str, float],
     missing: float,
     learned_p: float,
+    similarity: Callable[[str, str], float] | None = None,
 ) -> dict[str, float]:
-    """The check's signals for a question whose candidates ``ranked`` are best first (at least one)."""
+    """The check's signals for a question whose candidates ``ranked`` are best first (at least one);
+    ``similarity`` (cosine of two texts) compares an in-scene best sentence with the question's main clause."""
     asked, _ = split_condensed(question)
     top = ranked[0]
     kind = expected_type(asked)
@@ -95,21 +99,32 @@ def evidence_features(
     passage = _tokens(f"{top.passage.title or ''}\n{top.passage.text}")
     asking = {t: weights[t] for t in set(tokenize([asked_sentence(asked)])[0]) - QUESTION_STEMS if t in weights}
     asking = asking or weights
-    rarest = max(weights, key=lambda t: weights[t]) if weights else ""
+    # As in the answerer: where the passage holds an "if" clause's terms, they set the scene and the sentence is
+    # measured on the main clause ("Who benefits if Supermicro loses xAI?": the answer need not say "xAI").
+    condition = condition_only_terms(question) & weights.keys()
+    held = sum(weights[t] for t in condition if t in passage)
+    in_scene = bool(condition) and held >= SCENE_SHARE * sum(weights[t] for t in condition)
+    main = {t: w for t, w in weights.items() if t not in condition} if in_scene else weights
+    asking_main = {t: w for t, w in asking.items() if t in main} or main or asking
+    semantic = top.semantic
+    if in_scene and similarity is not None:  # "Who benefits?" is what the sentence must be close to
+        semantic = max(semantic, similarity(main_clause(question), top.text))
+    rarest = max(main, key=lambda t: main[t]) if main else ""  # of what the sentence must say
+    rarest_all = max(weights, key=lambda t: weights[t]) if weights else ""  # of what the passage must hold
     second = ranked[1].score if len(ranked) > 1 else 0.0
     out = {
         "top": top.score,
         "gap": top.score - second,
         "cov": top.coverage,
-        "sem": top.semantic,
+        "sem": semantic,
         "cue": top.cue,
         "missing": missing,
         "type_top": typed(top.text),
         "type_top3": max(typed(c.text) for c in ranked[:3]),
-        "asked_sentence": _share(asking, sentence),
+        "asked_sentence": _share(asking_main, sentence),
         "asked_passage": _share(asking, passage),
         "rare_sentence": float(rarest in sentence),
-        "rare_passage": float(rarest in passage),
+        "rare_passage": float(rarest_all in passage),
         "learned_p": learned_p,
     }
     return out

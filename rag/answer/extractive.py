@@ -53,6 +53,12 @@ def question_terms(question: str) -> set[str]:
     return set(tokenize([question])[0]) - QUESTION_STEMS
 
 
+def main_clause(question: str) -> str:
+    """The asked question without its "if"/"unless" clause ("Who benefits if X loses Y?" -> "Who benefits ?")."""
+    asked, _ = split_condensed(question)
+    return " ".join(_IF_CLAUSE.sub(" ", asked).split())
+
+
 def condition_only_terms(question: str) -> set[str]:
     """Terms that only the question's "if"/"unless" clause holds (not its main clause)."""
     asked, _ = split_condensed(question)

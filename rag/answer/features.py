@@ -36,7 +36,6 @@ from rag.answer.condense import split_condensed
 from rag.answer.extractive import SCENE_SHARE, condition_only_terms
 from rag.answer.sentence_index import ArticleSentences
 from rag.text.lexicon import QUESTION_STEMS
-from rag.text.normalize import is_call_to_action
 from rag.text.tokens import tokenize
 from rag.types import Passage
 
@@ -148,9 +147,8 @@ def candidates(passages: list[Passage], sentences_of) -> list[Candidate]:  # typ
         if sents is None:
             continue
         tokens = sents.tokens
-        for i, text in enumerate(sents.texts):
-            norm = " ".join(_WORD.findall(text.lower()))
-            if words(text) < 5 or norm in seen_text or is_call_to_action(text):
+        for i, (text, (norm, eligible)) in enumerate(zip(sents.texts, sents.candidate_keys, strict=True)):
+            if not eligible or norm in seen_text:
                 continue
             seen_text.add(norm)
             s, e = int(sents.starts[i]), int(sents.ends[i])

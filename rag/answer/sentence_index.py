@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import re
 import tempfile
 import threading
 from collections.abc import Callable, Iterable, Sequence
@@ -27,6 +28,7 @@ from typing import Protocol
 import numpy as np
 
 from rag.embedders import Embedder
+from rag.text.normalize import is_call_to_action
 from rag.text.sentences import sentence_spans
 from rag.text.tokens import tokenize
 from rag.types import Article
@@ -41,6 +43,7 @@ class TextEmbedder(Protocol):
 
 
 FORMAT = 1
+_WORD = re.compile(r"\w+")
 
 
 def _text_hash(text: str) -> str:
@@ -58,6 +61,7 @@ class ArticleSentences:
     texts: list[str]
     vectors: np.ndarray  # float32 (n, dim)
     _tokens: list[set[str]] | None = field(default=None, repr=False)
+    _keys: list[tuple[str, bool]] | None = field(default=None, repr=False)
 
     @property
     def tokens(self) -> list[set[str]]:
@@ -65,6 +69,17 @@ class ArticleSentences:
         if self._tokens is None:
             self._tokens = [set(t) for t in tokenize(self.texts)]
         return self._tokens
+
+    @property
+    def candidate_keys(self) -> list[tuple[str, bool]]:
+        """Per sentence: its words lower-cased (to drop repeats across articles) and whether it can answer at
+        all (5+ words, not a call to action). Computed on first use, then kept: ~10 ms a question otherwise."""
+        if self._keys is None:
+            self._keys = []
+            for text in self.texts:
+                norm = " ".join(_WORD.findall(text.lower()))
+                self._keys.append((norm, len(_WORD.findall(text)) >= 5 and not is_call_to_action(text)))
+        return self._keys
 
     def __len__(self) -> int:
         return len(self.texts)

@@ -150,7 +150,12 @@ class SentenceAnswerer(ExtractiveAnswerer):
         """The evidence check's signals: the hand-weighted ranking ``hand`` (non-empty) and the learned
         scorer's best probability."""
         weights = self.term_weights(question)
-        return evidence_features(question, hand, weights, self.missing_share(question, hand), learned_p)  # type: ignore[arg-type]
+        missing = self.missing_share(question, hand)
+        return evidence_features(question, hand, weights, missing, learned_p, self._similarity)  # type: ignore[arg-type]
+
+    def _similarity(self, a: str, b: str) -> float:
+        vectors = self.sentence_embedder.embed([a, b])
+        return max(float(vectors[0] @ vectors[1]), 0.0)
 
     def _evidence_answers(self, question: str, hand: list[HandCandidate], probs: np.ndarray) -> bool:
         """The check's verdict; True when there is no check, or no learned probability (passages with no

@@ -2,7 +2,7 @@
 articles): the answer names Dell, Wistron and Inventec, each inside a cited verbatim quote.
 
 The store is ``NEWSQA_FULL_STORE`` (e.g. the benchmarks' store); without it the test is skipped, since
-building it takes 20-75 minutes on 2 cores. Both scorers answer it because an "if" clause's terms count in
+building it takes 20-75 minutes on 2 cores. Every scorer answers it because an "if" clause's terms count in
 the passage, not the sentence (before the learned scorer's features had that rule, the rare "Supermicro"/"xAI"
 terms favoured "xAI ... shifted ... to Dell").
 """
@@ -24,7 +24,7 @@ CORPUS = SHARED_DATA / "realtimeqa" / "corpus.json"
 
 @pytest.fixture(
     scope="module",
-    params=["hand", "learned"],
+    params=["hybrid", "hand", "learned"],
 )
 def full_engine(request: pytest.FixtureRequest, embedder) -> Engine:  # type: ignore[no-untyped-def]
     given = os.environ.get("NEWSQA_FULL_STORE")
