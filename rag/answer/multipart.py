@@ -114,19 +114,34 @@ def join_answers(question: str, parts: list[str], answers: list[Answer]) -> Answ
     )
 
 
+def _quoted(answer: Answer) -> set[tuple[str, int, int]]:
+    return set() if answer.abstained else {(c.article_id, c.start, c.end) for c in answer.citations}
+
+
 def answer_in_parts(
     question: str,
     parts: list[str],
     search: Callable[[str], list[Passage]],
     answer: Callable[[str, list[Passage]], Answer],
 ) -> tuple[Answer, list[Passage]]:
-    """Retrieve and answer each part on its own; the joined answer and every part's passages (deduplicated)."""
+    """Retrieve and answer each part on its own; the joined answer and every part's passages (deduplicated).
+
+    A later part whose answer only repeats what an earlier part quoted ("Who is its director?" answered again
+    with "Netflix ... green lit ... a second season") is answered once more from the passages that do not hold
+    those quotes, so it either finds its own evidence or is named as not answered."""
     answers: list[Answer] = []
     passages: dict[str, Passage] = {}
+    quoted: set[tuple[str, int, int]] = set()
     standalone = standalone_parts(parts)
     for part in standalone:
         found = search(part)
-        answers.append(answer(part, found))
+        answered = answer(part, found)
+        spans = _quoted(answered)
+        if answers and spans and spans <= quoted:
+            rest = [p for p in found if not any(a == p.article_id and p.start <= s < p.end for a, s, _ in spans)]
+            answered = answer(part, rest) if rest else answered.model_copy(update={"abstained": True})
+        quoted |= _quoted(answered)
+        answers.append(answered)
         for p in found:
             passages.setdefault(p.chunk_id, p)
     return join_answers(question, standalone, answers), list(passages.values())

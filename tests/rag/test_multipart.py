@@ -119,3 +119,34 @@ def test_each_part_gets_its_own_retrieval_and_answer() -> None:
     assert searched == ["Who caught it?", "Who threw it? (caught)"]
     assert answer.answer == "Ann caught it. [1] Bo threw it. [2]"
     assert [p.chunk_id for p in passages] == ["a:0", "b:0"]
+
+
+def test_a_part_answered_only_by_an_earlier_parts_quote_is_answered_from_its_other_passages() -> None:
+    caught, threw = _passage("a:0", "Ann caught the ball at the game."), _passage("b:0", "Bo threw it.")
+    found = {"Who caught it?": [caught], "Who threw it?": [caught, threw]}
+    answered_from: list[list[str]] = []
+
+    def answer(q: str, ps: list[Passage]) -> Answer:
+        answered_from.append([p.chunk_id for p in ps])
+        return _answer(q, ps[0] if ps else None)
+
+    joined, _ = answer_in_parts(
+        "Who caught it, and who threw it?",
+        ["Who caught it?", "Who threw it?"],
+        lambda q: next(v for k, v in found.items() if q.startswith(k)),
+        answer,
+    )
+    assert answered_from == [["a:0"], ["a:0", "b:0"], ["b:0"]]
+    assert joined.answer == "Ann caught the ball at the game. [1] Bo threw it. [2]"
+
+
+def test_a_part_with_no_evidence_but_an_earlier_parts_quote_is_named_as_not_answered() -> None:
+    caught = _passage("a:0", "Ann caught the ball at the game.")
+    joined, _ = answer_in_parts(
+        "Who caught it, and who threw it?",
+        ["Who caught it?", "Who threw it?"],
+        lambda q: [caught],
+        lambda q, ps: _answer(q, ps[0] if ps else None),
+    )
+    assert joined.answer == "Ann caught the ball at the game. [1] The indexed articles do not answer “Who threw it?”."
+    assert not joined.abstained and [c.n for c in joined.citations] == [1]
