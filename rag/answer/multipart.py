@@ -114,7 +114,7 @@ def join_answers(question: str, parts: list[str], answers: list[Answer]) -> Answ
     )
 
 
-def _quoted(answer: Answer) -> set[tuple[str, int, int]]:
+def _quoted(answer: Answer) -> set[tuple[str, int | None, int | None]]:
     return set() if answer.abstained else {(c.article_id, c.start, c.end) for c in answer.citations}
 
 
@@ -131,14 +131,14 @@ def answer_in_parts(
     those quotes, so it either finds its own evidence or is named as not answered."""
     answers: list[Answer] = []
     passages: dict[str, Passage] = {}
-    quoted: set[tuple[str, int, int]] = set()
+    quoted: set[tuple[str, int | None, int | None]] = set()
     standalone = standalone_parts(parts)
     for part in standalone:
         found = search(part)
         answered = answer(part, found)
         spans = _quoted(answered)
         if answers and spans and spans <= quoted:
-            rest = [p for p in found if not any(a == p.article_id and p.start <= s < p.end for a, s, _ in spans)]
+            rest = [p for p in found if not any(a == p.article_id and p.start <= (s or 0) < p.end for a, s, _ in spans)]
             answered = answer(part, rest) if rest else answered.model_copy(update={"abstained": True})
         quoted |= _quoted(answered)
         answers.append(answered)
