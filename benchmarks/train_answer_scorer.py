@@ -158,18 +158,27 @@ def choose_thresholds(qs: list[Q], scorer: Scorer) -> Scorer:
     return scorer
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def training_arguments(description: str | None, out: Path) -> argparse.Namespace:
+    """The options every answer-model trainer takes: the store, the folds and where its fold models go."""
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--store", type=Path, default=DEFAULT_STORE)
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--fold-dir", type=Path, default=ROOT / ".newsqa-bench" / "answer-folds")
-    parser.add_argument("--out", type=Path, default=MODEL_PATH)
-    args = parser.parse_args()
+    parser.add_argument("--out", type=Path, default=out)
+    return parser.parse_args()
 
-    engine = open_engine(args.store)
+
+def training_items() -> list[tuple[str, EvalItem]]:
+    """RealTime QA, its same-topic unanswerables and the sample set, each with its set's name."""
     items = [("rtqa", i) for i in realtimeqa_items(SHARED)]
     items += [("unanswerable", i) for i in load_jsonl(DATA / "realtimeqa_unanswerable.jsonl")]
-    items += [("sample", i) for i in load_jsonl(DATA / "sample.jsonl")]
+    return items + [("sample", i) for i in load_jsonl(DATA / "sample.jsonl")]
+
+
+def main() -> None:
+    args = training_arguments(__doc__, MODEL_PATH)
+    engine = open_engine(args.store, scorer="learned")
+    items = training_items()
     qs = collect(engine, items)
     print(
         f"{len(qs)} questions, {sum(len(q.y) for q in qs)} candidates, {int(sum(q.y.sum() for q in qs))} positive",

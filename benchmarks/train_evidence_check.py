@@ -19,7 +19,6 @@ Usage: ``python -m benchmarks.train_evidence_check [--store DIR] [--fold-dir DIR
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from dataclasses import dataclass
@@ -28,9 +27,9 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.answer_quality import DEFAULT_STORE, SHARED, FoldModels, item_filters, judge, open_engine
-from benchmarks.train_answer_scorer import fold_of
-from evals.sets import DATA, EvalItem, load_jsonl, realtimeqa_items
+from benchmarks.answer_quality import FoldModels, item_filters, judge, open_engine
+from benchmarks.train_answer_scorer import fold_of, training_arguments, training_items
+from evals.sets import EvalItem
 from ingest.engine import Engine
 from rag.answer.evidence import FEATURES, MODEL_PATH, EvidenceCheck
 from rag.answer.extractive import ExtractiveAnswerer
@@ -154,16 +153,8 @@ def figures(records) -> dict[str, float]:  # type: ignore[no-untyped-def]
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--store", type=Path, default=DEFAULT_STORE)
-    parser.add_argument("--folds", type=int, default=5)
-    parser.add_argument("--fold-dir", type=Path, default=ROOT / ".newsqa-bench" / "answer-folds")
-    parser.add_argument("--out", type=Path, default=MODEL_PATH)
-    args = parser.parse_args()
-
-    items = [("rtqa", i) for i in realtimeqa_items(SHARED)]
-    items += [("unanswerable", i) for i in load_jsonl(DATA / "realtimeqa_unanswerable.jsonl")]
-    items += [("sample", i) for i in load_jsonl(DATA / "sample.jsonl")]
+    args = training_arguments(__doc__, MODEL_PATH)
+    items = training_items()
     existing = json.loads(args.out.read_text()) if args.out.exists() else {}
     variants: dict[str, Any] = dict(existing.get("variants", {}))
     engine = open_engine(args.store, scorer="learned")
