@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -80,7 +80,7 @@ def _share(weights: dict[str, float], tokens: set[str]) -> float:
 
 def evidence_features(
     question: str,
-    ranked: list[Ranked],
+    ranked: Sequence[Ranked],
     weights: dict[str, float],
     missing: float,
     learned_p: float,

@@ -53,6 +53,12 @@ def question_terms(question: str) -> set[str]:
     return set(tokenize([question])[0]) - QUESTION_STEMS
 
 
+def cosine(embedder: TextEmbedder, a: str, b: str) -> float:
+    """Cosine of two texts under ``embedder`` (unit vectors), floored at 0."""
+    vectors = embedder.embed([a, b])
+    return max(float(vectors[0] @ vectors[1]), 0.0)
+
+
 def main_clause(question: str) -> str:
     """The asked question without its "if"/"unless" clause ("Who benefits if X loses Y?" -> "Who benefits ?")."""
     asked, _ = split_condensed(question)
@@ -198,8 +204,7 @@ class ExtractiveAnswerer:
         static vectors score lower: 0.58 where MiniLM gives 0.66); computed only when abstention hinges on it."""
         if self.sentence_embedder is self.embedder:
             return best.semantic
-        vectors = self.embedder.embed([question, best.text])
-        return max(float(vectors[0] @ vectors[1]), 0.0)
+        return cosine(self.embedder, question, best.text)
 
     def abstains(self, question: str, ranked: list[Candidate]) -> bool:
         """No evidence, or the best evidence is too weak. Both thresholds were calibrated on RealTime QA (206

@@ -27,7 +27,7 @@ from rag.answer.base import ABSTAIN_TEXT
 from rag.answer.condense import split_condensed
 from rag.answer.evidence import evidence_features, load_evidence_check
 from rag.answer.extractive import Candidate as HandCandidate
-from rag.answer.extractive import ExtractiveAnswerer, render
+from rag.answer.extractive import ExtractiveAnswerer, cosine, render
 from rag.answer.features import Candidate, candidates, featurize, focus_terms, term_weights
 from rag.answer.scorer import Scorer, hand_scorer, load_scorer
 from rag.answer.sentence_index import ArticleSentences
@@ -157,11 +157,9 @@ class SentenceAnswerer(ExtractiveAnswerer):
         scorer's best probability."""
         weights = self.term_weights(question)
         missing = self.missing_share(question, hand)
-        return evidence_features(question, hand, weights, missing, learned_p, self._similarity)  # type: ignore[arg-type]
-
-    def _similarity(self, a: str, b: str) -> float:
-        vectors = self.sentence_embedder.embed([a, b])
-        return max(float(vectors[0] @ vectors[1]), 0.0)
+        return evidence_features(
+            question, hand, weights, missing, learned_p, lambda a, b: cosine(self.sentence_embedder, a, b)
+        )
 
     def _evidence_answers(self, question: str, hand: list[HandCandidate], probs: np.ndarray) -> bool:
         """The check's verdict; True when there is no check, or no learned probability (passages with no

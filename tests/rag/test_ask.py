@@ -43,10 +43,12 @@ def test_unanswerable_question_gets_the_plain_sentence_and_what_the_articles_cov
         assert answer.answer.endswith(f"but not this: {question}")
 
 
+def _with_scorer(seeded_engine: Engine, scorer: str) -> Engine:
+    return Engine(seeded_engine.settings.model_copy(update={"answer_scorer": scorer}), embedder=seeded_engine.embedder)
+
+
 def test_the_hand_scorer_abstains_with_the_plain_sentence(seeded_engine: Engine):
-    engine = Engine(
-        seeded_engine.settings.model_copy(update={"answer_scorer": "hand"}), embedder=seeded_engine.embedder
-    )
+    engine = _with_scorer(seeded_engine, "hand")
     for question in UNANSWERABLE:
         answer = engine.ask(question)
         assert answer.abstained and answer.citations == []
@@ -54,9 +56,7 @@ def test_the_hand_scorer_abstains_with_the_plain_sentence(seeded_engine: Engine)
 
 
 def test_the_learned_scorer_says_what_the_articles_cover_when_it_abstains(seeded_engine: Engine):
-    engine = Engine(
-        seeded_engine.settings.model_copy(update={"answer_scorer": "learned"}), embedder=seeded_engine.embedder
-    )
+    engine = _with_scorer(seeded_engine, "learned")
     for question in UNANSWERABLE:
         answer = engine.ask(question)
         assert answer.abstained and answer.citations == []
