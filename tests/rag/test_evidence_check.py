@@ -56,3 +56,14 @@ def test_the_default_answerer_sends_the_flagship_only_when_the_check_passes(seed
     refused = seeded_engine.ask(FLAGSHIP)
     assert refused.abstained and refused.citations == []
     assert "The closest articles report “Elon Musk's xAI reportedly shifts $6 billion" in refused.answer
+
+
+def test_an_unreadable_or_foreign_model_file_leaves_the_threshold_rules_in_charge(tmp_path):
+    garbage = tmp_path / "garbage.json"
+    garbage.write_bytes(b"\x00{not json")
+    other_format = tmp_path / "other.json"
+    other_format.write_text(json.dumps({"format": 99, "variants": {"hybrid": {}}}))
+    missing_field = tmp_path / "missing.json"
+    missing_field.write_text(json.dumps({"format": 1, "variants": {"hybrid": {"features": ["top"]}}}))
+    for path in (garbage, other_format, missing_field, tmp_path / "absent.json"):
+        assert load_evidence_check("hybrid", path) is None
