@@ -86,10 +86,33 @@ class Citation(BaseModel):
     start: int | None = Field(None, description="Offset of the quote in the article text.")
     end: int | None = Field(None, description="End offset (exclusive) of the quote in the article text.")
     support: float | None = Field(None, description="Support score of the cited sentence, when verified.")
+    part: Literal["text", "title"] = Field(
+        "text", description="Where the quote is: the article's text (offsets in it) or its title (offsets in it)."
+    )
     also_in: list[OutletCopy] = Field(default_factory=list, description="Other outlets that ran this story.")
     reported_by: str | None = Field(
         None, description="The original source the quote credits ('UDN.com' in '..., reports UDN.com'), if any."
     )
+
+    @classmethod
+    def quoting_title(cls, passage: Passage, n: int, support: float | None = None) -> Citation:
+        """Citation ``[n]`` quoting the whole title of ``passage``'s article (a headline often holds the
+        figure a question asks for: "... shifts $6 billion AI server order ...")."""
+        title = passage.title or ""
+        return cls(
+            n=n,
+            article_id=passage.article_id,
+            chunk_id=passage.chunk_id,
+            title=passage.title,
+            source=passage.source,
+            published=passage.published,
+            url=passage.url,
+            quote=neutralise(title),
+            start=0,
+            end=len(title),
+            support=support,
+            part="title",
+        )
 
     @classmethod
     def quoting(cls, passage: Passage, n: int, start: int, end: int, support: float | None = None) -> Citation:

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from rag.answer import ABSTAIN_TEXT, AnswerEvent, IdfFn
+from rag.answer.answer_type import expected_type, instances
 from rag.answer.condense import condense_question, split_condensed
 from rag.answer.cues import Cue, cue_match, question_cue
 from rag.answer.sentence_index import TextEmbedder
@@ -87,18 +88,47 @@ class Candidate:
     semantic: float = 0.0
     cue: float = 0.0
     score: float = 0.0
+    in_title: bool = False  # the article's title: start/end are offsets in the title, not the text
 
 
 def _norm(text: str) -> str:
     return re.sub(r"\W+", " ", text.lower()).strip()
 
 
+def quotable_title(title: str) -> bool:
+    """A headline that can be quoted as evidence: a statement of five words or more, not cut short ("...")
+    as feed titles often are."""
+    return words(title) >= 5 and not title.rstrip().endswith(("...", "…"))
+
+
+def _folded(text: str) -> str:
+    return text.casefold().replace("’", "'").replace("‘", "'")
+
+
+def adds_to_body(title: str, question: str, body: str) -> bool:
+    """Whether a headline holds an instance of the answer type asked for (``answer_type.instances``: "$6",
+    "Elon Musk's") that its article's retrieved text ``body`` does not; a reason's cue words do not count."""
+    kind = expected_type(question)
+    if kind == "reason":
+        return False
+    folded = _folded(body)
+    return any(_folded(instance) not in folded for instance in instances(kind, title, question))
+
+
 def candidate_sentences(passages: list[Passage]) -> list[Candidate]:
-    """Whole sentences of the passages, each once (overlapping chunks and copies deduplicated)."""
+    """Whole sentences of the passages, each once (overlapping chunks and copies deduplicated), and each
+    article's title: a headline often holds the figure asked for ("xAI reportedly shifts $6 billion AI server
+    order ..." answers "how much is the order?" when no body sentence says it)."""
     seen: set[tuple[str, int]] = set()
     seen_text: set[str] = set()
+    titled: set[str] = set()  # articles whose title is already a candidate
     out: list[Candidate] = []
     for rank, p in enumerate(passages):
+        title = p.title or ""
+        if p.article_id not in titled and quotable_title(title) and _norm(title) not in seen_text:
+            titled.add(p.article_id)
+            seen_text.add(_norm(title))
+            out.append(Candidate(passage=p, rank=rank, start=0, end=len(title), text=title, in_title=True))
         for s, e in sentence_spans(p.text):
             text = p.text[s:e]
             key, norm = (p.article_id, p.start + s), _norm(text)
@@ -166,6 +196,15 @@ class ExtractiveAnswerer:
             c.coverage = sum(w for t, w in counted.items() if t in c.tokens) / (sum(counted.values()) or 1.0)
             c.context = sum(w for t, w in weights.items() if t in context_tokens[id(c.passage)]) / total
             c.cue = cue_match(cue, c.text, asked)
+        # A headline is quoted only when it holds something of the kind asked (a new name, date or number) that
+        # the article's retrieved text does not: a headline matches its story's terms so well that, quoted
+        # whenever it holds such a thing, it outscored the body sentence saying the same in full.
+        body: dict[str, str] = {}
+        for p in passages:
+            body[p.article_id] = f"{body.get(p.article_id, '')}\n{p.text}"
+        candidates = [
+            c for c in candidates if not c.in_title or adds_to_body(c.text, asked, body[c.passage.article_id])
+        ]
         lexical = sorted(
             candidates, key=lambda c: W_COVERAGE * c.coverage + W_CONTEXT * c.context + W_CUE * c.cue, reverse=True
         )
@@ -243,6 +282,12 @@ def render(question: str, chosen: list[Candidate]) -> Answer:
     citations = []
     parts = []
     for n, c in enumerate(chosen, start=1):
-        citations.append(Citation.quoting(c.passage, n, c.start, c.end, support=round(c.score, 4)))
-        parts.append(f"{neutralise(c.text)} [{n}]")  # article text cannot pose as a marker or link
+        if c.in_title:
+            citations.append(Citation.quoting_title(c.passage, n, support=round(c.score, 4)))
+        else:
+            citations.append(Citation.quoting(c.passage, n, c.start, c.end, support=round(c.score, 4)))
+        text = neutralise(c.text)  # article text cannot pose as a marker or link
+        if c.in_title and not text.rstrip().endswith((".", "!", "?")):
+            text += "."  # a headline quoted as a sentence of the answer
+        parts.append(f"{text} [{n}]")
     return Answer(question=question, answer=" ".join(parts), citations=citations, mode="extractive")

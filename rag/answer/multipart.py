@@ -32,6 +32,7 @@ _JOINT = re.compile(
 )
 MIN_PART_WORDS = 3
 MAX_PARTS = 3
+Span = tuple[str, str, int | None, int | None]  # (article id, "text" or "title", start, end) of a quote
 
 
 def _as_question(text: str) -> str:
@@ -80,7 +81,7 @@ def join_answers(question: str, parts: list[str], answers: list[Answer]) -> Answ
     A sentence that quotes only what an earlier part already quoted is not repeated (it answers both)."""
     texts: list[str] = []
     citations: list[Citation] = []
-    number_of: dict[tuple[str, int | None, int | None], int] = {}
+    number_of: dict[Span, int] = {}
     for part, answer in zip(parts, answers, strict=True):
         if answer.abstained:
             texts.append(not_answered_text(split_condensed(part)[0]) + ".")
@@ -93,7 +94,7 @@ def join_answers(question: str, parts: list[str], answers: list[Answer]) -> Answ
                 cited = local.get(n)
                 if cited is None:
                     continue
-                key = (cited.article_id, cited.start, cited.end)
+                key = _span(cited)
                 if key not in number_of:
                     repeated = False
                     number_of[key] = len(citations) + 1
@@ -114,8 +115,18 @@ def join_answers(question: str, parts: list[str], answers: list[Answer]) -> Answ
     )
 
 
-def _quoted(answer: Answer) -> set[tuple[str, int | None, int | None]]:
-    return set() if answer.abstained else {(c.article_id, c.start, c.end) for c in answer.citations}
+def _span(citation: Citation) -> Span:
+    return (citation.article_id, citation.part, citation.start, citation.end)
+
+
+def _quoted(answer: Answer) -> set[Span]:
+    return set() if answer.abstained else {_span(c) for c in answer.citations}
+
+
+def _holds(passage: Passage, span: Span) -> bool:
+    """Whether ``passage`` can yield the quote ``span`` again (any passage of the article can yield its title)."""
+    article_id, part, start, _ = span
+    return article_id == passage.article_id and (part == "title" or passage.start <= (start or 0) < passage.end)
 
 
 def answer_in_parts(
@@ -131,14 +142,14 @@ def answer_in_parts(
     those quotes, so it either finds its own evidence or is named as not answered."""
     answers: list[Answer] = []
     passages: dict[str, Passage] = {}
-    quoted: set[tuple[str, int | None, int | None]] = set()
+    quoted: set[Span] = set()
     standalone = standalone_parts(parts)
     for part in standalone:
         found = search(part)
         answered = answer(part, found)
         spans = _quoted(answered)
         if answers and spans and spans <= quoted:
-            rest = [p for p in found if not any(a == p.article_id and p.start <= (s or 0) < p.end for a, s, _ in spans)]
+            rest = [p for p in found if not any(_holds(p, span) for span in spans)]
             answered = answer(part, rest) if rest else answered.model_copy(update={"abstained": True})
         quoted |= _quoted(answered)
         answers.append(answered)

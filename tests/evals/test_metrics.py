@@ -130,6 +130,15 @@ def test_quotes_verbatim_uses_offsets_and_the_article():
     assert m.quotes_verbatim(ans("no citations"), lambda aid: article()) is None
 
 
+def test_a_quote_of_the_title_is_checked_against_the_title():
+    headline = "xAI shifts $6 billion AI server order"
+    quoted = Citation(n=1, article_id="a1", chunk_id="c1", quote=headline, start=0, end=len(headline), part="title")
+    titled = article().model_copy(update={"title": headline})
+    assert m.quote_verbatim(quoted, titled)
+    assert not m.quote_verbatim(quoted, article())  # an article with no such title
+    assert not m.quote_verbatim(quoted.model_copy(update={"part": "text"}), titled)  # not in the text
+
+
 def test_statements_attach_trailing_markers():
     got = m.statements("Dell benefits from the decision. [1] Wistron makes motherboards. [2][3] Unsupported claim.")
     assert got == [

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from rag.answer.cues import cue_match, entities, new_entities, question_cue
-from rag.answer.extractive import ExtractiveAnswerer, candidate_sentences
+from rag.answer.extractive import ExtractiveAnswerer, candidate_sentences, quotable_title
 from rag.settings import Settings
 from tests.builders import FLAGSHIP, passage
 from tests.fakes.hash_embedder import hash_embedder
@@ -85,3 +85,43 @@ def test_an_if_clause_sets_the_scene_and_the_main_clause_picks_the_sentence():
     assert ranked[0].text.startswith("Dell, already a large maker of servers, reportedly benefits")
     answer = answerer.answer(FLAGSHIP, passages)
     assert "Dell" in answer.answer and "Parents" not in answer.answer  # the other passage lacks the scene
+
+
+def test_a_title_that_holds_the_asked_figure_is_quoted_when_no_sentence_says_it():
+    answerer = ExtractiveAnswerer(hash_embedder(), Settings(abstain_threshold=0.0))
+    title = "xAI reportedly shifts $6 billion AI server order from Supermicro to Dell"
+    report = passage(
+        "xAI has shifted all its AI server orders from Supermicro to Dell. Dell benefits from it.", title=title
+    )
+    answer = answerer.answer("How much is the AI server order that xAI shifted?", [report])
+    assert answer.answer.startswith(f"{title}. [1]")
+    headline = answer.citations[0]
+    assert (headline.part, headline.quote, headline.start, headline.end) == ("title", title, 0, len(title))
+    assert all(c.part == "text" for c in answer.citations[1:])
+
+
+def test_a_title_is_not_quoted_when_it_lacks_what_is_asked_or_the_text_says_it_too():
+    answerer = ExtractiveAnswerer(hash_embedder(), Settings(abstain_threshold=0.0))
+    question = "How much is the AI server order that xAI shifted?"
+    for title in (
+        "xAI reportedly shifts its AI server order from Supermicro to Dell",  # no amount
+        "xAI reportedly shifts $6 billion AI server order from Supermicro to Dell",  # the text has it in full
+    ):
+        report = passage("xAI has shifted all its AI server orders, worth $6 billion, to Dell.", title=title)
+        answer = answerer.answer(question, [report])
+        assert [c.part for c in answer.citations] == ["text"] and "$6 billion" in answer.answer
+
+
+def test_titles_cut_short_or_of_a_few_words_are_not_quotable():
+    assert quotable_title("xAI reportedly shifts $6 billion AI server order")
+    assert not quotable_title("Baby rockers have led to more than a dozen infant deaths ...")
+    assert not quotable_title("Baby rockers have led to more than a dozen infant deaths …")
+    assert not quotable_title("Markets: live updates")
+
+
+def test_each_articles_title_is_one_candidate_however_many_of_its_chunks_are_retrieved():
+    title = "Acme recalls 2.1 million vehicles over a steering defect"
+    a = passage("The recall covers sedans built since 2019 in two plants.", index=0, title=title)
+    b = passage("Owners will be notified by mail starting next month.", start=60, index=1, title=title)
+    titles = [c for c in candidate_sentences([a, b]) if c.in_title]
+    assert [(c.text, c.passage.chunk_id) for c in titles] == [(title, "a1:0")]

@@ -16,6 +16,9 @@ def _check_citations(engine: Engine, answer: Answer) -> None:
     assert markers == {c.n for c in answer.citations}  # every [n] resolves, every citation is used
     for c in answer.citations:
         article = engine.store.get_article(c.article_id)
+        if c.part == "title":
+            assert (article.title, c.start, c.end) == (c.quote, 0, len(c.quote))  # the whole headline
+            continue
         assert article.text[c.start : c.end] == c.quote  # verbatim slice of the article
         first = c.quote.split()[0]
         assert (first[0].isupper() or not first.islower()) and c.quote.rstrip()[-1] in '.!?”"'  # whole sentences
@@ -33,6 +36,15 @@ def test_flagship_question_names_dell_wistron_inventec_with_citations(seeded_eng
     assert 1 <= len(answer.citations) <= 4
     assert len({c.quote for c in answer.citations}) == len(answer.citations)  # no repeated sentences
     assert answer.timings["total_ms"] > 0 and answer.as_of is not None
+
+
+def test_a_figure_only_the_headline_gives_is_answered_by_quoting_the_headline(seeded_engine: Engine):
+    answer = seeded_engine.ask("How much is the AI server order that xAI reportedly shifted away from Supermicro?")
+    assert not answer.abstained and "$6 billion" in answer.answer
+    [headline] = [c for c in answer.citations if c.part == "title"]
+    assert headline.quote.startswith("Elon Musk's xAI reportedly shifts $6 billion")
+    assert f"{headline.quote}. [{headline.n}]" in answer.answer
+    _check_citations(seeded_engine, answer)
 
 
 def test_unanswerable_question_gets_the_plain_sentence_and_what_the_articles_cover(seeded_engine: Engine):

@@ -150,3 +150,22 @@ def test_a_part_with_no_evidence_but_an_earlier_parts_quote_is_named_as_not_answ
     )
     assert joined.answer == "Ann caught the ball at the game. [1] The indexed articles do not answer “Who threw it?”."
     assert not joined.abstained and [c.n for c in joined.citations] == [1]
+
+
+def test_a_part_answered_only_by_an_earlier_parts_headline_is_answered_from_other_articles() -> None:
+    report = Passage(
+        chunk_id="a:1", article_id="a", index=1, text="It was signed in May.", start=40, end=61, title="Acme buys Bolt"
+    )
+    other = _passage("b:0", "Bo threw it.")
+    answered_from: list[list[str]] = []
+
+    def answer(q: str, ps: list[Passage]) -> Answer:
+        answered_from.append([p.chunk_id for p in ps])
+        if ps and ps[0].article_id == "a":
+            return Answer(question=q, answer="Acme buys Bolt [1]", citations=[Citation.quoting_title(ps[0], 1)])
+        return _answer(q, ps[0] if ps else None)
+
+    answer_in_parts(
+        "Who bought Bolt, and who sold it?", ["Who bought Bolt?", "Who sold it?"], lambda q: [report, other], answer
+    )
+    assert answered_from == [["a:1", "b:0"], ["a:1", "b:0"], ["b:0"]]  # the headline's article is set aside
