@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from threadpoolctl import threadpool_info, threadpool_limits
 
 from api.http.app import create_app
 from ingest.engine import Engine
@@ -55,6 +56,12 @@ def test_slow_request_does_not_stall_others(seeded_engine: Engine) -> None:
 
     with TestClient(app):  # lifespan (warm-up) runs here; the scenario then talks to the started app
         assert asyncio.run(scenario()) == (200, 200, 200, 1)
+
+
+def test_the_app_runs_numpys_blas_on_one_thread(seeded_engine: Engine) -> None:
+    with threadpool_limits(2, user_api="blas"):  # restored after the test: other tests see the default again
+        create_app(seeded_engine.settings, seeded_engine)
+        assert {pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"} == {1}
 
 
 def test_readyz_and_metrics(client: TestClient) -> None:
