@@ -210,12 +210,14 @@ def markers_resolve(answer: Answer) -> float | None:
 
 def quote_verbatim(citation: Citation, article: Article | None) -> bool:
     """A quote is verbatim when its article exists and ``article.text[start:end]`` is the quote (offsets given;
-    ``article.title[start:end]`` for a quote of the title);
+    ``article.title[start:end]`` for a quote of the title, the authors joined by ", " for a byline);
     without offsets, when the quote occurs in ``article.text``. The quote sent is the article text with
     marker-like ``[n]`` and markdown links neutralised (``rag.markup``), so the article side is compared in that
     form too."""
     if article is None or not citation.quote:
         return False
+    if citation.part == "byline":
+        return neutralise(", ".join(article.authors)) == citation.quote
     if citation.part == "title":
         return neutralise((article.title or "")[citation.start or 0 : citation.end]) == citation.quote
     if citation.start is not None and citation.end is not None:

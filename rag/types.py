@@ -86,8 +86,10 @@ class Citation(BaseModel):
     start: int | None = Field(None, description="Offset of the quote in the article text.")
     end: int | None = Field(None, description="End offset (exclusive) of the quote in the article text.")
     support: float | None = Field(None, description="Support score of the cited sentence, when verified.")
-    part: Literal["text", "title"] = Field(
-        "text", description="Where the quote is: the article's text (offsets in it) or its title (offsets in it)."
+    part: Literal["text", "title", "byline"] = Field(
+        "text",
+        description="Where the quote is: the article's text or its title (offsets in it), or its byline (the "
+        "authors joined by ', ', no offsets).",
     )
     also_in: list[OutletCopy] = Field(default_factory=list, description="Other outlets that ran this story.")
     reported_by: str | None = Field(
@@ -112,6 +114,21 @@ class Citation(BaseModel):
             end=len(title),
             support=support,
             part="title",
+        )
+
+    @classmethod
+    def quoting_byline(cls, passage: Passage, n: int) -> Citation:
+        """Citation ``[n]`` quoting the byline of ``passage``'s article (its authors joined by ", ")."""
+        return cls(
+            n=n,
+            article_id=passage.article_id,
+            chunk_id=passage.chunk_id,
+            title=passage.title,
+            source=passage.source,
+            published=passage.published,
+            url=passage.url,
+            quote=neutralise(", ".join(passage.authors)),
+            part="byline",
         )
 
     @classmethod

@@ -27,6 +27,7 @@ from datetime import datetime
 
 from rag.answer import ABSTAIN_TEXT, AnswerEvent, IdfFn
 from rag.answer.answer_type import expected_type, instances
+from rag.answer.byline import asks_for_author, byline_answer
 from rag.answer.condense import condense_question, split_condensed
 from rag.answer.cues import Cue, cue_match, question_cue
 from rag.answer.sentence_index import TextEmbedder
@@ -259,8 +260,17 @@ class ExtractiveAnswerer:
             )
         )
 
+    def byline(self, question: str, ranked: list[Candidate]) -> Answer | None:
+        """A "who wrote ..." question answered from the byline of the best-ranked article, when the evidence is
+        on the question's topic (the threshold rules) and an article has one (``rag.answer.byline``)."""
+        if not asks_for_author(question) or self.abstains(question, ranked):
+            return None
+        return byline_answer(question, [c.passage for c in ranked])
+
     def answer(self, question: str, passages: list[Passage], as_of: datetime | None = None) -> Answer:
         ranked = self.score(question, passages)
+        if byline := self.byline(question, ranked):
+            return byline
         if self.abstains(question, ranked):
             return Answer(question=question, answer=ABSTAIN_TEXT, abstained=True, mode="extractive")
         return render(question, self.select(ranked))

@@ -195,6 +195,8 @@ class SentenceAnswerer(ExtractiveAnswerer):
         signals are degenerate); the check catches evidence on the topic that misses what is asked."""
         ranked, probs = self.rank(question, passages)
         hand = ExtractiveAnswerer.score(self, question, passages)
+        if byline := self.byline(question, hand):
+            return byline
         if ExtractiveAnswerer.abstains(self, question, hand) or not self._evidence_answers(question, hand, probs):
             return Answer(
                 question=question, answer=abstention_text(question, ranked), abstained=True, mode="extractive"

@@ -16,6 +16,9 @@ def _check_citations(engine: Engine, answer: Answer) -> None:
     assert markers == {c.n for c in answer.citations}  # every [n] resolves, every citation is used
     for c in answer.citations:
         article = engine.store.get_article(c.article_id)
+        if c.part == "byline":
+            assert c.quote == ", ".join(article.authors) and c.start is None
+            continue
         if c.part == "title":
             assert (article.title, c.start, c.end) == (c.quote, 0, len(c.quote))  # the whole headline
             continue
@@ -44,6 +47,13 @@ def test_a_figure_only_the_headline_gives_is_answered_by_quoting_the_headline(se
     [headline] = [c for c in answer.citations if c.part == "title"]
     assert headline.quote.startswith("Elon Musk's xAI reportedly shifts $6 billion")
     assert f"{headline.quote}. [{headline.n}]" in answer.answer
+    _check_citations(seeded_engine, answer)
+
+
+def test_who_wrote_an_article_is_answered_from_its_byline(seeded_engine: Engine):
+    answer = seeded_engine.ask("Who wrote the Tom's Hardware article about xAI shifting its server order?")
+    assert answer.answer.startswith("Anton Shilov wrote “Elon Musk's xAI reportedly shifts $6 billion")
+    assert [(c.part, c.quote, c.source) for c in answer.citations] == [("byline", "Anton Shilov", "Tom’s Hardware")]
     _check_citations(seeded_engine, answer)
 
 
