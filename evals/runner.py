@@ -275,6 +275,8 @@ class Runner:
         by_chunk = {p.chunk_id: p.text for p in sources}
 
         def passage_of(citation: Citation) -> str | None:
+            if citation.part != "text":  # a headline or byline: the quote with the article's own metadata
+                return "\n".join(dict.fromkeys(x for x in (citation.title, citation.quote, citation.source) if x))
             if citation.chunk_id in by_chunk:
                 return by_chunk[citation.chunk_id]
             got = self.engine.store.get_chunks([citation.chunk_id]) if not self.options.gold_context else []
