@@ -41,6 +41,7 @@ from rag.types import Passage
 
 _IF_CLAUSE = re.compile(r"\b(if|unless)\b[^,?]*", re.IGNORECASE)
 _WORD = re.compile(r"\w+")
+_QUOTE = re.compile(r"[\"“”]")
 MAX_ARTICLES = 8
 
 FEATURES = [
@@ -96,6 +97,7 @@ class Candidate:
     vector: np.ndarray | None = None
     in_retrieved: bool = False
     features: dict[str, float] = field(default_factory=dict)
+    words: int = -1  # its word count (``words``) when known; -1: count it
     coverage: float = 0.0
     semantic: float = 0.0
     score: float = 0.0
@@ -130,9 +132,31 @@ def focus_terms(question: str, weights: dict[str, float]) -> tuple[set[str], set
     return entity, entity | ({rarest} if rarest else set())
 
 
-def _share(terms: dict[str, float], tokens: set[str]) -> float:
-    total = sum(terms.values())
-    return sum(w for t, w in terms.items() if t in tokens) / total if total else 0.0
+class _Terms:
+    """Weighted terms whose share of a token set (the idf-weighted share of the terms it holds) is asked for
+    every candidate: the items and total are taken once, and the union of two or three token sets is tested
+    term by term instead of built. The sums run in the terms' order, so the floats are those of
+    ``sum(w for t, w in terms.items() if t in tokens) / sum(terms.values())``."""
+
+    __slots__ = ("items", "total")
+
+    def __init__(self, terms: dict[str, float]) -> None:
+        self.items = tuple(terms.items())
+        self.total = sum(terms.values())
+
+    def share(self, tokens: set[str]) -> float:
+        total = self.total
+        return sum([w for t, w in self.items if t in tokens]) / total if total else 0.0
+
+    def share2(self, a: set[str], b: set[str]) -> float:
+        """``share(a | b)``."""
+        total = self.total
+        return sum([w for t, w in self.items if t in a or t in b]) / total if total else 0.0
+
+    def share3(self, a: set[str], b: set[str], c: set[str]) -> float:
+        """``share(a | b | c)``."""
+        total = self.total
+        return sum([w for t, w in self.items if t in a or t in b or t in c]) / total if total else 0.0
 
 
 def candidates(passages: list[Passage], sentences_of) -> list[Candidate]:  # type: ignore[no-untyped-def]
@@ -146,7 +170,7 @@ def candidates(passages: list[Passage], sentences_of) -> list[Candidate]:  # typ
         sents: ArticleSentences | None = sentences_of(aid)
         if sents is None:
             continue
-        tokens = sents.tokens
+        tokens, counts = sents.tokens, sents.word_counts
         for i, (text, (norm, eligible)) in enumerate(zip(sents.texts, sents.candidate_keys, strict=True)):
             if not eligible or norm in seen_text:
                 continue
@@ -164,6 +188,7 @@ def candidates(passages: list[Passage], sentences_of) -> list[Candidate]:  # typ
                     tokens=tokens[i],
                     vector=sents.vectors[i],
                     in_retrieved=inside,
+                    words=counts[i],
                 )
             )
     return out
@@ -213,7 +238,8 @@ def featurize(question: str, cands: list[Candidate], qvec: np.ndarray, idf) -> n
         aid: bool(condition) and sum(weights[t] for t in condition if t in tokens) >= needed
         for aid, tokens in article_tokens.items()
     }
-    covs = np.array([_share(main_weights if in_scene[c.passage.article_id] else weights, c.tokens) for c in cands])
+    all_w, main_w = _Terms(weights), _Terms(main_weights)
+    covs = np.array([(main_w if in_scene[c.passage.article_id] else all_w).share(c.tokens) for c in cands])
     cov_order = np.argsort(-covs, kind="stable")
     cov_rank = np.empty(len(cands))
     cov_rank[cov_order] = np.arange(len(cands))
@@ -221,60 +247,80 @@ def featurize(question: str, cands: list[Candidate], qvec: np.ndarray, idf) -> n
     for c, v in zip(cands, covs, strict=True):
         best_in_article[c.passage.article_id] = max(best_in_article.get(c.passage.article_id, 0.0), v)
 
+    # Per candidate, the same values as ``_share`` over the same sets (``_Terms``); what depends only on the
+    # article or the question is computed once. ~2x faster than building each union set and feature anew.
+    focus_w, entity_w, asked_w = _Terms(fw), _Terms(ew), _Terms(aw)
+    per_article = {
+        aid: (all_w.share(title_tokens[aid]), all_w.share(article_tokens[aid]), tokens)
+        for aid, tokens in article_tokens.items()
+    }
+    typed = kind not in ("other", "yesno")
+    no_type = float(not typed)
+    kind_features = {t: float(kind == t) for t in TYPES}
+    no_context: set[str] = set()
     rows = []
     for j, c in enumerate(cands):
         aid = c.passage.article_id
-        ctx = (
-            c.tokens
-            | sent_tokens.get((aid, c.sentence_index - 1), set())
-            | sent_tokens.get((aid, c.sentence_index + 1), set())
-        )
-        match = float(bool(instances(kind, c.text, asked, qwords))) if kind not in ("other", "yesno") else 0.0
-        n_new = len(instances("name", c.text, asked, qwords))
+        cov_title, cov_article, art_tokens = per_article[aid]
+        tokens = c.tokens
+        before = sent_tokens.get((aid, c.sentence_index - 1), no_context)
+        after = sent_tokens.get((aid, c.sentence_index + 1), no_context)
+        new_names = instances("name", c.text, asked, qwords)
+        if not typed:
+            match = 0.0
+        elif kind == "name":
+            match = float(bool(new_names))
+        else:
+            match = float(bool(instances(kind, c.text, asked, qwords)))
+        cov, cosine = covs[j], float(cos[j])
+        focus = focus_w.share(tokens)
+        cov_asked = asked_w.share(tokens)
         f = {
-            "cov": covs[j],
-            "cov_ctx": _share(weights, ctx),
-            "cov_title": _share(weights, title_tokens[aid]),
-            "cov_article": _share(weights, article_tokens[aid]),
-            "focus": _share(fw, c.tokens),
-            "focus_article": _share(fw, article_tokens[aid] | c.tokens),
-            "entity": _share(ew, c.tokens) if ew else 0.5,
-            "entity_article": _share(ew, article_tokens[aid] | c.tokens) if ew else 0.5,
-            "cos": float(cos[j]),
+            "cov": cov,
+            "cov_ctx": all_w.share3(tokens, before, after),
+            "cov_title": cov_title,
+            "cov_article": cov_article,
+            "focus": focus,
+            "focus_article": focus_w.share2(art_tokens, tokens),
+            "entity": entity_w.share(tokens) if ew else 0.5,
+            "entity_article": entity_w.share2(art_tokens, tokens) if ew else 0.5,
+            "cos": cosine,
             "cos_rank": 1.0 / (1.0 + cos_rank[j]),
-            "cos_x_cov": float(cos[j]) * covs[j],
+            "cos_x_cov": cosine * cov,
             "type_match": match,
-            "type_match_x_cov": match * covs[j],
-            "new_names": min(n_new, 4) / 4,
-            "no_type": float(kind in ("other", "yesno")),
+            "type_match_x_cov": match * cov,
+            "new_names": min(len(new_names), 4) / 4,
+            "no_type": no_type,
             "art_rank": 1.0 / (1.0 + c.rank),
             "fused_rel": c.passage.score / top_fused,
             "in_retrieved": float(c.in_retrieved),
             "lede": float(c.sentence_index < 3),
             "position": 1.0 / (1.0 + c.sentence_index),
-            "length": min(math.log1p(words(c.text)) / 4, 1.5),
-            "has_quote": float(bool(re.search(r"[\"“”]", c.text))),
+            "length": min(math.log1p(c.words if c.words >= 0 else words(c.text)) / 4, 1.5),
+            "has_quote": float(bool(_QUOTE.search(c.text))),
             "is_question": float(c.text.rstrip().endswith("?")),
             "cov_rank": 1.0 / (1.0 + cov_rank[j]),
-            "best_in_article": float(covs[j] >= best_in_article[aid] - 1e-9),
-            "cov_asked": _share(aw, c.tokens),
-            "cov_asked_ctx": _share(aw, ctx),
-            "match_x_asked": match * _share(aw, c.tokens),
-            "focus_x_match": match * _share(fw, c.tokens),
+            "best_in_article": float(cov >= best_in_article[aid] - 1e-9),
+            "cov_asked": cov_asked,
+            "cov_asked_ctx": asked_w.share3(tokens, before, after),
+            "match_x_asked": match * cov_asked,
+            "focus_x_match": match * focus,
         }
         for t in TYPES:
-            f[f"type_{t}"] = float(kind == t)
+            f[f"type_{t}"] = kind_features[t]
             f[f"match_{t}"] = match if kind == t else 0.0
-        c.features = {**f, "has_entity": float(bool(ew))}
-        c.coverage, c.semantic = covs[j], float(cos[j])
+        f["has_entity"] = float(bool(ew))
+        c.features = f
+        c.coverage, c.semantic = cov, cosine
     # Relative to the best candidate of the question: ranking is within a question, not across questions.
     max_cov, max_cos = float(covs.max()), float(cos.max())
     max_asked = max(c.features["cov_asked"] for c in cands)
     best_match_cov = max((c.features["cov"] for c in cands if c.features["type_match"] == 1.0), default=0.0)
     for c in cands:
-        c.features["cov_gap"] = c.features["cov"] - max_cov
-        c.features["cos_gap"] = c.features["cos"] - max_cos
-        c.features["asked_gap"] = c.features["cov_asked"] - max_asked
-        c.features["match_best_cov"] = float(c.features["type_match"] == 1.0 and c.features["cov"] >= best_match_cov)
-        rows.append([c.features[name] for name in FEATURES])
+        f = c.features
+        f["cov_gap"] = f["cov"] - max_cov
+        f["cos_gap"] = f["cos"] - max_cos
+        f["asked_gap"] = f["cov_asked"] - max_asked
+        f["match_best_cov"] = float(f["type_match"] == 1.0 and f["cov"] >= best_match_cov)
+        rows.append([f[name] for name in FEATURES])
     return np.asarray(rows, dtype=np.float32)

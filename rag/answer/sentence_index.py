@@ -62,6 +62,7 @@ class ArticleSentences:
     vectors: np.ndarray  # float32 (n, dim)
     _tokens: list[set[str]] | None = field(default=None, repr=False)
     _keys: list[tuple[str, bool]] | None = field(default=None, repr=False)
+    _words: list[int] | None = field(default=None, repr=False)
 
     @property
     def tokens(self) -> list[set[str]]:
@@ -75,11 +76,21 @@ class ArticleSentences:
         """Per sentence: its words lower-cased (to drop repeats across articles) and whether it can answer at
         all (5+ words, not a call to action). Computed on first use, then kept: ~10 ms a question otherwise."""
         if self._keys is None:
-            self._keys = []
+            keys, counts = [], []
             for text in self.texts:
                 norm = " ".join(_WORD.findall(text.lower()))
-                self._keys.append((norm, len(_WORD.findall(text)) >= 5 and not is_call_to_action(text)))
+                n = len(_WORD.findall(text))
+                keys.append((norm, n >= 5 and not is_call_to_action(text)))
+                counts.append(n)
+            self._words, self._keys = counts, keys
         return self._keys
+
+    @property
+    def word_counts(self) -> list[int]:
+        """Per sentence: its number of words (``\\w+`` runs), counted with ``candidate_keys``."""
+        if self._words is None:
+            _ = self.candidate_keys  # counts them too
+        return self._words or []
 
     def __len__(self) -> int:
         return len(self.texts)

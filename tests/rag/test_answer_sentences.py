@@ -7,7 +7,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from rag.answer.features import FEATURES
+from rag.answer.features import FEATURES, _Terms, words
 from rag.answer.scorer import MODEL_PATH, hand_scorer, load_scorer
 from rag.answer.sentence_index import ChunkLocator, SentenceIndex
 from rag.answer.sentences import SentenceAnswerer
@@ -119,3 +119,21 @@ def test_the_shipped_scorer_loads_and_names_known_features():
     assert scorer is not None, "run `make train` to fit rag/answer/model/answer_scorer.json"
     assert set(scorer.features) <= set(FEATURES) and len(scorer.coef) == len(scorer.features)
     assert 0.0 < scorer.abstain_below < 1.0 and "held_out" in scorer.meta["report"]
+
+
+def test_a_terms_share_of_one_two_or_three_token_sets_is_the_weighted_share_of_their_union():
+    weights = {"dell": 2.5, "benefit": 1.25, "supermicro": 0.75}
+    terms = _Terms(weights)
+    a, b, c = {"dell", "order"}, {"benefit"}, {"xai"}
+    assert terms.share(a) == 2.5 / 4.5
+    assert terms.share2(a, b) == terms.share(a | b) == 3.75 / 4.5
+    assert terms.share3(c, b, a) == terms.share(a | b | c) == 3.75 / 4.5
+    assert _Terms({}).share(a) == 0.0
+
+
+def test_sentence_word_counts_are_the_words_of_each_sentence(tmp_path):
+    _, index, _ = _answerer(tmp_path)
+    sents = index.get("a1")
+    assert sents is not None
+    assert sents.word_counts == [words(t) for t in sents.texts]
+    assert sents.word_counts[-1] == 13  # "Kittens in the local shelter were adopted by seven happy families on Sunday."
