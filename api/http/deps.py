@@ -90,14 +90,14 @@ class Runtime:
         return text
 
 
-def get_runtime(request: Request) -> Runtime:
+async def get_runtime(request: Request) -> Runtime:
     return request.app.state.runtime  # type: ignore[no-any-return]
 
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
-def get_engine(runtime: RuntimeDep) -> Engine:
+async def get_engine(runtime: RuntimeDep) -> Engine:
     """The engine, once startup has loaded the model and opened the store."""
     if not runtime.ready:
         raise StoreUnavailable(runtime.startup_error or "the server is still starting (see /readyz)")
@@ -109,7 +109,7 @@ EngineDep = Annotated[Engine, Depends(get_engine)]
 _bearer = HTTPBearer(auto_error=False, description="Needed only when NEWSQA_API_KEYS is set.")
 
 
-def require_api_key(
+async def require_api_key(
     runtime: RuntimeDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 ) -> None:
     """When NEWSQA_API_KEYS is set, a matching ``Authorization: Bearer`` key (compared in constant time)."""
