@@ -273,14 +273,14 @@ def featurize(question: str, cands: list[Candidate], qvec: np.ndarray, idf) -> n
         else:
             match = float(bool(instances(kind, c.text, asked, qwords)))
         cov, cosine = covs[j], float(cos[j])
-        focus = focus_w.share(tokens)
+        focus_share = focus_w.share(tokens)
         cov_asked = asked_w.share(tokens)
         f = {
             "cov": cov,
             "cov_ctx": all_w.share3(tokens, before, after),
             "cov_title": cov_title,
             "cov_article": cov_article,
-            "focus": focus,
+            "focus": focus_share,
             "focus_article": focus_w.share2(art_tokens, tokens),
             "entity": entity_w.share(tokens) if ew else 0.5,
             "entity_article": entity_w.share2(art_tokens, tokens) if ew else 0.5,
@@ -304,7 +304,7 @@ def featurize(question: str, cands: list[Candidate], qvec: np.ndarray, idf) -> n
             "cov_asked": cov_asked,
             "cov_asked_ctx": asked_w.share3(tokens, before, after),
             "match_x_asked": match * cov_asked,
-            "focus_x_match": match * focus,
+            "focus_x_match": match * focus_share,
         }
         for t in TYPES:
             f[f"type_{t}"] = kind_features[t]
