@@ -78,8 +78,12 @@ class ArticleSentences:
         if self._keys is None:
             keys, counts = [], []
             for text in self.texts:
-                norm = " ".join(_WORD.findall(text.lower()))
-                n = len(_WORD.findall(text))
+                found = _WORD.findall(text)
+                n = len(found)
+                # ASCII: lower-casing maps letters to letters, so the words of the lower-cased text are these
+                # lower-cased (one regex pass instead of two); other text is matched again (lower() can change
+                # what counts as a word character, "İ" -> "i̇").
+                norm = " ".join(found).lower() if text.isascii() else " ".join(_WORD.findall(text.lower()))
                 keys.append((norm, n >= 5 and not is_call_to_action(text)))
                 counts.append(n)
             self._words, self._keys = counts, keys

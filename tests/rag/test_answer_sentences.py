@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import ClassVar
 
@@ -9,7 +10,7 @@ import numpy as np
 
 from rag.answer.features import FEATURES, _Terms, words
 from rag.answer.scorer import MODEL_PATH, hand_scorer, load_scorer
-from rag.answer.sentence_index import ChunkLocator, SentenceIndex
+from rag.answer.sentence_index import ArticleSentences, ChunkLocator, SentenceIndex
 from rag.answer.sentences import SentenceAnswerer
 from rag.settings import Settings
 from rag.types import Article, Passage
@@ -137,3 +138,14 @@ def test_sentence_word_counts_are_the_words_of_each_sentence(tmp_path):
     assert sents is not None
     assert sents.word_counts == [words(t) for t in sents.texts]
     assert sents.word_counts[-1] == 13  # "Kittens in the local shelter were adopted by seven happy families on Sunday."
+
+
+def test_sentence_keys_are_the_words_of_the_lower_cased_sentence_ascii_or_not():
+    texts = [
+        "Dell reportedly BENEFITS from this decision, like Wistron.",
+        "İstanbul'da Dell ve Wistron bugün açıkladı.",
+    ]
+    sents = ArticleSentences("a1", "h", np.array([0, 0]), np.array([0, 0]), texts, np.zeros((2, 4), np.float32))
+    assert [norm for norm, _ in sents.candidate_keys] == [" ".join(re.findall(r"\w+", t.lower())) for t in texts]
+    assert sents.candidate_keys[0][0] == "dell reportedly benefits from this decision like wistron"
+    assert sents.word_counts == [8, 7]
