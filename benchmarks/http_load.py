@@ -17,6 +17,8 @@ Measured (commit 07ec181, the shared machine at load average 8-10, table in docs
 ~47 ms of server CPU and an ask ~185 ms, the HTTP layer a negligible share of that (``engine.search`` alone
 ~51 ms), so 2 cores cap them near 42 and 11 req/s, below the targets; at 8 clients ``--workers 2`` served
 26.7 searches/s (p95 473 ms) and 3.9 asks/s against 10.9 and 2.6 with one worker, 0 errors.
+Session 5 (quiet machine, this generator for both, ``--workers 2``, 8 clients), 8f2e730 -> 28064dc: /v1/search
+57.1 -> 86.0 req/s (34 -> 22 ms CPU), /v1/ask 23.1 -> 31.1 req/s (85 -> 62 ms CPU); docs/deploy.md has the table.
 
     python -m benchmarks.http_load [--store DIR] [--workers 1,2] [--clients 1,4,8] [--seconds 20]
 """
