@@ -70,7 +70,8 @@ def judge(item: EvalItem, answer: Answer) -> float | None:
 
 def oracle(engine: Engine, item: EvalItem, passages: list) -> bool:  # type: ignore[type-arg]
     """Some candidate sentence, quoted alone, would be judged correct."""
-    for c in engine.answerer.score(item.question, passages):
+    rank = getattr(engine.answerer, "rank", None)  # the sentence answerer: every sentence of the articles
+    for c in rank(item.question, passages)[0] if rank else engine.answerer.score(item.question, passages):
         if judge(item, Answer(question=item.question, answer=c.text)):
             return True
     return False

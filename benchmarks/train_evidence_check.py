@@ -32,7 +32,6 @@ from benchmarks.train_answer_scorer import fold_of, training_arguments, training
 from evals.sets import EvalItem
 from ingest.engine import Engine
 from rag.answer.evidence import FEATURES, MODEL_PATH, EvidenceCheck
-from rag.answer.extractive import ExtractiveAnswerer
 
 ROOT = Path(__file__).resolve().parent.parent
 MAX_FALSE_ABSTENTION = 0.04
@@ -57,13 +56,13 @@ def collect(engine: Engine, items: list[tuple[str, EvalItem]], folds: FoldModels
     out = []
     for name, item in items:
         passages = engine.search(item.question, filters=item_filters(item))
-        hand = ExtractiveAnswerer.score(answerer, item.question, passages)
+        hand = answerer.score(item.question, passages)
         folds.use_for(engine, item)
         _, probs = answerer.rank(item.question, passages)
         learned_p = float(probs[0]) if len(probs) else 0.0
         x = answerer.evidence(item.question, hand, learned_p) if hand else None
         group = str((item.model_extra or {}).get("related_id") or item.id)
-        out.append(Row(item, name, group, x, not hand or ExtractiveAnswerer.abstains(answerer, item.question, hand)))
+        out.append(Row(item, name, group, x, not hand or answerer.abstains(item.question, hand)))
     return out
 
 

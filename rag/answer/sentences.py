@@ -10,14 +10,14 @@ question's fold): hybrid RealTime QA correct 0.539, false abstention 0.034, same
 0.419, sample 0.875 / abstention 0.625, and the flagship; learned 0.563 / 0.010 / 0.403 / 0.875 / 0.500, and
 it loses the flagship over a one-article store. Details in docs/measurements.md.
 
-It keeps ``ExtractiveAnswerer``'s interface (``answer``/``stream``/``score``) and is what
-``load_answerer`` returns when a sentence index is available (``Engine`` provides one).
+It is an ``ExtractiveAnswerer`` (``answer``/``stream``; ``score`` is the hand-weighted ranking, ``rank`` the
+learned one) and is what ``load_answerer`` returns when a sentence index is available (``Engine`` provides one).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 import numpy as np
@@ -72,7 +72,7 @@ def _asked_about(question: str) -> str:
     return asked.strip().rstrip("?").strip()
 
 
-def _label(c: Candidate, max_words: int = 14) -> str:
+def _label(c: Candidate | HandCandidate, max_words: int = 14) -> str:
     """How an abstention names a close article: its title, else the opening words of its closest sentence;
     then its outlet and date."""
     p = c.passage
@@ -85,7 +85,7 @@ def _label(c: Candidate, max_words: int = 14) -> str:
     return f"{what} ({where})" if where else what
 
 
-def abstention_text(question: str, ranked: list[Candidate]) -> str:
+def abstention_text(question: str, ranked: Sequence[Candidate | HandCandidate]) -> str:
     """Say what the closest articles do cover, and what they do not."""
     labels: list[str] = []
     seen: set[str] = set()
@@ -149,9 +149,6 @@ class SentenceAnswerer(ExtractiveAnswerer):
             c.score = float(p)
         return [cands[int(i)] for i in order], probs[order]
 
-    def score(self, question: str, passages: list[Passage]) -> list[Candidate]:  # type: ignore[override]
-        return self.rank(question, passages)[0]
-
     def evidence(self, question: str, hand: list[HandCandidate], learned_p: float) -> dict[str, float]:
         """The evidence check's signals: the hand-weighted ranking ``hand`` (non-empty) and the learned
         scorer's best probability."""
@@ -173,7 +170,7 @@ class SentenceAnswerer(ExtractiveAnswerer):
         if not ranked:
             return [], ranked
         if self.evidence_check is not None:
-            if not self._evidence_answers(question, ExtractiveAnswerer.score(self, question, passages), probs):
+            if not self._evidence_answers(question, self.score(question, passages), probs):
                 return [], ranked
         elif abstains(question, ranked[0], float(probs[0]), self.scorer):
             return [], ranked
@@ -193,15 +190,15 @@ class SentenceAnswerer(ExtractiveAnswerer):
         """The hybrid answerer: hand-weighted sentences, sent when the threshold rules and then the evidence
         check pass. The thresholds catch evidence off the topic (and hold on a one-article store, where idf
         signals are degenerate); the check catches evidence on the topic that misses what is asked."""
-        ranked, probs = self.rank(question, passages)
-        hand = ExtractiveAnswerer.score(self, question, passages)
+        hand = self.score(question, passages)
         if byline := self.byline(question, hand):
             return byline
-        if ExtractiveAnswerer.abstains(self, question, hand) or not self._evidence_answers(question, hand, probs):
-            return Answer(
-                question=question, answer=abstention_text(question, ranked), abstained=True, mode="extractive"
-            )
-        return render(question, ExtractiveAnswerer.select(self, hand))
+        # The learned ranking is only needed for the check, once the thresholds pass (it is the costly part).
+        if self.abstains(question, hand) or not self._evidence_answers(
+            question, hand, self.rank(question, passages)[1]
+        ):
+            return Answer(question=question, answer=abstention_text(question, hand), abstained=True, mode="extractive")
+        return render(question, self.select(hand))
 
     def _citation_passage(self, c: Candidate) -> Passage:
         located = self.locate_chunk(c.passage.article_id, c.start, c.end) if self.locate_chunk else None
