@@ -7,8 +7,9 @@ Two ways to pick the quoted sentences: ``pick_by="hand"`` (``NEWSQA_ANSWER_SCORE
 the hand-weighted answerer's sentences once its thresholds and then the check pass; ``pick_by="learned"``
 quotes the learned model's. Held-out figures (sample + RealTime QA store, both models fitted without each
 question's fold): hybrid RealTime QA correct 0.539, false abstention 0.034, same-topic unanswerable abstention
-0.419, sample 0.875 / abstention 0.625, and the flagship; learned 0.563 / 0.010 / 0.403 / 0.875 / 0.500, and
-it loses the flagship over a one-article store. Details in docs/measurements.md.
+0.419, sample 0.958 / abstention 0.625 (with headlines and bylines quotable), and the flagship; learned
+0.563 / 0.010 / 0.403 / 0.875 / 0.625, and it loses the flagship over a one-article store. Details in
+docs/measurements.md.
 
 It is an ``ExtractiveAnswerer`` (``answer``/``stream``; ``score`` is the hand-weighted ranking, ``rank`` the
 learned one) and is what ``load_answerer`` returns when a sentence index is available (``Engine`` provides one).
