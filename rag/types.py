@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, Field
 
@@ -97,10 +97,8 @@ class Citation(BaseModel):
     )
 
     @classmethod
-    def quoting_title(cls, passage: Passage, n: int, support: float | None = None) -> Citation:
-        """Citation ``[n]`` quoting the whole title of ``passage``'s article (a headline often holds the
-        figure a question asks for: "... shifts $6 billion AI server order ...")."""
-        title = passage.title or ""
+    def _of(cls, passage: Passage, n: int, quote: str, **where: Any) -> Citation:
+        """Citation ``[n]`` of ``passage``'s article quoting ``quote`` (neutralised, see ``rag.markup``)."""
         return cls(
             n=n,
             article_id=passage.article_id,
@@ -109,45 +107,28 @@ class Citation(BaseModel):
             source=passage.source,
             published=passage.published,
             url=passage.url,
-            quote=neutralise(title),
-            start=0,
-            end=len(title),
-            support=support,
-            part="title",
-        )
-
-    @classmethod
-    def quoting_byline(cls, passage: Passage, n: int) -> Citation:
-        """Citation ``[n]`` quoting the byline of ``passage``'s article (its authors joined by ", ")."""
-        return cls(
-            n=n,
-            article_id=passage.article_id,
-            chunk_id=passage.chunk_id,
-            title=passage.title,
-            source=passage.source,
-            published=passage.published,
-            url=passage.url,
-            quote=neutralise(", ".join(passage.authors)),
-            part="byline",
+            quote=neutralise(quote),
+            **where,
         )
 
     @classmethod
     def quoting(cls, passage: Passage, n: int, start: int, end: int, support: float | None = None) -> Citation:
         """Citation ``[n]`` quoting ``article.text[start:end]``, a span inside ``passage`` (article offsets);
         the offsets are verbatim, the quote is neutralised (see ``rag.markup``)."""
-        return cls(
-            n=n,
-            article_id=passage.article_id,
-            chunk_id=passage.chunk_id,
-            title=passage.title,
-            source=passage.source,
-            published=passage.published,
-            url=passage.url,
-            quote=neutralise(passage.text[start - passage.start : end - passage.start]),
-            start=start,
-            end=end,
-            support=support,
-        )
+        quote = passage.text[start - passage.start : end - passage.start]
+        return cls._of(passage, n, quote, start=start, end=end, support=support)
+
+    @classmethod
+    def quoting_title(cls, passage: Passage, n: int, support: float | None = None) -> Citation:
+        """Citation ``[n]`` quoting the whole title of ``passage``'s article (a headline often holds the
+        figure a question asks for: "... shifts $6 billion AI server order ...")."""
+        title = passage.title or ""
+        return cls._of(passage, n, title, start=0, end=len(title), support=support, part="title")
+
+    @classmethod
+    def quoting_byline(cls, passage: Passage, n: int) -> Citation:
+        """Citation ``[n]`` quoting the byline of ``passage``'s article (its authors joined by ", ")."""
+        return cls._of(passage, n, ", ".join(passage.authors), part="byline")
 
 
 class Answer(BaseModel):
