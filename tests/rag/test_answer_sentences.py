@@ -149,3 +149,64 @@ def test_sentence_keys_are_the_words_of_the_lower_cased_sentence_ascii_or_not():
     assert [norm for norm, _ in sents.candidate_keys] == [" ".join(re.findall(r"\w+", t.lower())) for t in texts]
     assert sents.candidate_keys[0][0] == "dell reportedly benefits from this decision like wistron"
     assert sents.word_counts == [8, 7]
+
+
+def _span_of(sentence):
+    start = TEXT.index(sentence)
+    return start, start + len(sentence)
+
+
+def _hand(sentence):
+    from rag.answer.extractive import Candidate as HandCandidate
+    from rag.text.tokens import tokenize
+
+    start, end = _span_of(sentence)
+    return HandCandidate(
+        passage=_passage(0, len(TEXT)), rank=0, start=start, end=end, text=sentence, tokens=set(tokenize([sentence])[0])
+    )
+
+
+def _learned(sentence):
+    from rag.answer.features import Candidate
+    from rag.text.tokens import tokenize
+
+    start, end = _span_of(sentence)
+    return Candidate(
+        passage=_passage(0, 40),
+        rank=0,
+        start=start,
+        end=end,
+        text=sentence,
+        sentence_index=0,
+        tokens=set(tokenize([sentence])[0]),
+        score=0.9,
+    )
+
+
+DEADLINE = "Supermicro's final deadline to file its annual report is November 18."
+SHARES = "The company's shares plummeted 35% in one day after the Justice Department probe became public."
+DELL = "Dell reportedly benefits from this decision, just like its suppliers, Inventec and Wistron."
+KITTENS = "Kittens in the local shelter were adopted by seven happy families on Sunday."
+
+
+def test_the_learned_rankings_best_sentence_joins_the_hand_selection_last_and_is_quoted_verbatim(tmp_path):
+    from rag.answer.extractive import render
+
+    answerer, _, _ = _answerer(tmp_path)
+    chosen = answerer.with_learned_best([_hand(DELL)], _learned(DEADLINE))
+    assert [c.text for c in chosen] == [DELL, DEADLINE]
+    answer = render("question?", chosen)
+    assert answer.answer.endswith("November 18. [2]")
+    assert all(TEXT[c.start : c.end] == c.quote for c in answer.citations)
+
+
+def test_the_learned_best_is_not_repeated_and_the_answer_keeps_at_most_four_sentences(tmp_path):
+    answerer, _, _ = _answerer(tmp_path)
+    assert [c.text for c in answerer.with_learned_best([_hand(DELL), _hand(DEADLINE)], _learned(DEADLINE))] == [
+        DELL,
+        DEADLINE,
+    ]
+    four = [_hand(s) for s in (DELL, DEADLINE, SHARES, KITTENS)]
+    picked = answerer.with_learned_best(four, _learned("Supermicro to Dell, reports UDN.com."))
+    assert len(picked) == 4 and picked[-1].text == "Supermicro to Dell, reports UDN.com."
+    assert [c.text for c in picked[:3]] == [DELL, DEADLINE, SHARES]
