@@ -72,6 +72,14 @@ def _same_sentence(c: Candidate, o: HandCandidate) -> bool:
     return len(c.tokens & o.tokens) / max(min(len(c.tokens), len(o.tokens)), 1) > REDUNDANT
 
 
+def one_story(chosen: list[HandCandidate]) -> list[HandCandidate]:
+    """The best sentence and the chosen sentences of its article. Close-scoring sentences of other articles were
+    mostly other events on the same topic (last year's Covid emergency under "which virus ... this week?"); the
+    learned ranking's best sentence (:meth:`SentenceAnswerer.with_learned_best`) is the one quote that may come
+    from another article."""
+    return [c for c in chosen if c.passage.article_id == chosen[0].passage.article_id] if chosen else chosen
+
+
 def _safe(text: str) -> str:
     """Article text quoted in our own words: no citation markers, links or brackets."""
     return re.sub(r"[\[\]<>]|https?://\S+", "", text).strip()
@@ -209,7 +217,7 @@ class SentenceAnswerer(ExtractiveAnswerer):
         learned, probs = self.rank(question, passages)
         if not self._evidence_answers(question, hand, probs):
             return Answer(question=question, answer=abstention_text(question, hand), abstained=True, mode="extractive")
-        chosen = self.select(hand)
+        chosen = one_story(self.select(hand))
         return render(question, self.with_learned_best(chosen, learned[0]) if learned else chosen)
 
     def with_learned_best(self, chosen: list[HandCandidate], best: Candidate) -> list[HandCandidate]:

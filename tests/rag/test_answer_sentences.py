@@ -210,3 +210,13 @@ def test_the_learned_best_is_not_repeated_and_the_answer_keeps_at_most_four_sent
     picked = answerer.with_learned_best(four, _learned("Supermicro to Dell, reports UDN.com."))
     assert len(picked) == 4 and picked[-1].text == "Supermicro to Dell, reports UDN.com."
     assert [c.text for c in picked[:3]] == [DELL, DEADLINE, SHARES]
+
+
+def test_an_answer_keeps_to_the_best_sentences_story():
+    from rag.answer.sentences import one_story
+
+    other = _hand(SHARES)
+    other.passage = other.passage.model_copy(update={"article_id": "a2", "chunk_id": "a2:0"})
+    picked = one_story([_hand(DELL), other, _hand(DEADLINE)])
+    assert [c.text for c in picked] == [DELL, DEADLINE]
+    assert one_story([]) == []
