@@ -61,7 +61,7 @@ def main() -> None:
     print("| retrieval (article ranking) | Hits@1 | Hits@5 | Hits@10 | MRR@10 |\n|---|---|---|---|---|")
     weight = engine.settings.recency_weight
     no_recency = Retriever(
-        engine.store, engine.embedder, engine.bm25, engine.settings.model_copy(update={"recency_weight": 0.0})
+        engine.store, engine.query_embedder, engine.bm25, engine.settings.model_copy(update={"recency_weight": 0.0})
     )
     rows = [
         ("dense only", ("dense",), False),
