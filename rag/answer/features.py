@@ -12,7 +12,8 @@ Signals per candidate (``FEATURES``, all in [0, 1] or small counts):
   its rank among the candidates;
 - structure: expected answer type and whether the sentence holds a new instance of it (``answer_type``),
   the number of new names, the article's retrieval rank and fused score, whether the sentence lies in a
-  retrieved chunk, its position (lede), its length, quotes and question marks.
+  retrieved chunk, its position (lede), its length, quotes and question marks;
+- time: the article's freshness, its age relative to the newest retrieved article (``_freshness``).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import numpy as np
 
@@ -78,6 +80,7 @@ FEATURES = [
     "cos_gap",
     "asked_gap",
     "match_best_cov",
+    "fresh",
     *[f"type_{t}" for t in TYPES],
     *[f"match_{t}" for t in TYPES],
 ]
@@ -101,6 +104,21 @@ class Candidate:
     coverage: float = 0.0
     semantic: float = 0.0
     score: float = 0.0
+
+
+FRESH_HALF_LIFE_DAYS = 7.0
+
+
+def _freshness(published: datetime | None, newest: datetime | None) -> float:
+    """1 for the newest retrieved article, halving with every week it is older. News questions ask about the
+    latest report ("this week", "became", "new"): the wrong picks came from articles weeks or years older than
+    the right one in 11 of 35 cases. Relative to the newest retrieved article, not to today, so an old archive
+    is not marked down as a whole; 1 when undated (the bundled sample article has no date: an unknown age is no
+    sign of an old report)."""
+    if published is None or newest is None:
+        return 1.0
+    age = max((newest - published).total_seconds() / 86400, 0.0)
+    return float(0.5 ** (age / FRESH_HALF_LIFE_DAYS))
 
 
 def words(text: str) -> int:
@@ -217,6 +235,8 @@ def featurize(question: str, cands: list[Candidate], qvec: np.ndarray, idf) -> n
     title_tokens: dict[str, set[str]] = {}
     sent_tokens: dict[tuple[str, int], set[str]] = {}
     top_fused = max((c.passage.score for c in cands), default=0.0) or 1.0
+    dates = [c.passage.published for c in cands if c.passage.published is not None]
+    newest = max(dates) if dates else None
     for c in cands:
         aid = c.passage.article_id
         if aid not in article_tokens:
@@ -305,6 +325,7 @@ def featurize(question: str, cands: list[Candidate], qvec: np.ndarray, idf) -> n
             "cov_asked_ctx": asked_w.share3(tokens, before, after),
             "match_x_asked": match * cov_asked,
             "focus_x_match": match * focus_share,
+            "fresh": _freshness(c.passage.published, newest),
         }
         for t in TYPES:
             f[f"type_{t}"] = kind_features[t]

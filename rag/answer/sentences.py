@@ -72,6 +72,13 @@ def _same_sentence(c: Candidate, o: HandCandidate) -> bool:
     return len(c.tokens & o.tokens) / max(min(len(c.tokens), len(o.tokens)), 1) > REDUNDANT
 
 
+def _same_text(a: HandCandidate, b: HandCandidate) -> bool:
+    """Two hand-form candidates that say the same: one span of one article, or mostly the same words."""
+    if a.passage.article_id == b.passage.article_id and a.start == b.start and a.in_title == b.in_title:
+        return True
+    return len(a.tokens & b.tokens) / max(min(len(a.tokens), len(b.tokens)), 1) > REDUNDANT
+
+
 def one_story(chosen: list[HandCandidate]) -> list[HandCandidate]:
     """The best sentence and the chosen sentences of its article. Close-scoring sentences of other articles were
     mostly other events on the same topic (last year's Covid emergency under "which virus ... this week?"); the
@@ -183,26 +190,38 @@ class SentenceAnswerer(ExtractiveAnswerer):
             return True
         return self.evidence_check.answers(self.evidence(question, hand, float(probs[0])))
 
-    def _answer_one(self, question: str, passages: list[Passage]) -> tuple[list[Candidate], list[Candidate]]:
+    def _answer_one(
+        self, question: str, passages: list[Passage]
+    ) -> tuple[list[Candidate], list[Candidate], list[HandCandidate]]:
+        """The learned selection (empty: abstain), the learned ranking and the hand-weighted one."""
         ranked, probs = self.rank(question, passages)
         if not ranked:
-            return [], ranked
+            return [], ranked, []
+        hand = self.score(question, passages)
         if self.evidence_check is not None:
-            if not self._evidence_answers(question, self.score(question, passages), probs):
-                return [], ranked
+            if not self._evidence_answers(question, hand, probs):
+                return [], ranked, hand
         elif abstains(question, ranked[0], float(probs[0]), self.scorer):
-            return [], ranked
-        return select(ranked, probs, self.scorer), ranked
+            return [], ranked, hand
+        return select(ranked, probs, self.scorer), ranked, hand
 
     def answer(self, question: str, passages: list[Passage], as_of: datetime | None = None) -> Answer:
         if self.pick_by == "hand":
             return self._answer_by_hand(question, passages)
-        chosen, ranked = self._answer_one(question, passages)
+        chosen, ranked, hand = self._answer_one(question, passages)
         if not chosen:
             return Answer(
                 question=question, answer=abstention_text(question, ranked), abstained=True, mode="extractive"
             )
-        return self._render(question, chosen)
+        if not hand:
+            return self._render(question, chosen)
+        # The mirror of the hybrid answer: the learned selection, and the hand-weighted best sentence when the
+        # selection does not already say it.
+        picked = [self._as_hand(c) for c in chosen]
+        best = hand[0]
+        if not any(_same_text(best, c) for c in picked):
+            picked = [*picked[: MAX_SENTENCES - 1], best]
+        return render(question, picked)
 
     def _answer_by_hand(self, question: str, passages: list[Passage]) -> Answer:
         """The hybrid answerer: hand-weighted sentences, sent when the threshold rules and then the evidence
@@ -226,12 +245,14 @@ class SentenceAnswerer(ExtractiveAnswerer):
         hold a right one for 120 of 206 RealTime QA questions, either one alone for 101-102 (held-out folds)."""
         if any(_same_sentence(best, c) for c in chosen):
             return chosen
-        located = self._citation_passage(best)
-        extra = HandCandidate(
-            passage=located, rank=best.rank, start=best.start, end=best.end, text=best.text, tokens=best.tokens
-        )
-        extra.score = best.score
-        return [*chosen[: MAX_SENTENCES - 1], extra]
+        return [*chosen[: MAX_SENTENCES - 1], self._as_hand(best)]
+
+    def _as_hand(self, c: Candidate) -> HandCandidate:
+        """A learned-ranking candidate in the hand-weighted answerer's form (its passage located), for ``render``."""
+        located = self._citation_passage(c)
+        out = HandCandidate(passage=located, rank=c.rank, start=c.start, end=c.end, text=c.text, tokens=c.tokens)
+        out.score = c.score
+        return out
 
     def _citation_passage(self, c: Candidate) -> Passage:
         located = self.locate_chunk(c.passage.article_id, c.start, c.end) if self.locate_chunk else None

@@ -220,3 +220,16 @@ def test_an_answer_keeps_to_the_best_sentences_story():
     picked = one_story([_hand(DELL), other, _hand(DEADLINE)])
     assert [c.text for c in picked] == [DELL, DEADLINE]
     assert one_story([]) == []
+
+
+def test_freshness_halves_weekly_behind_the_newest_article_and_an_undated_one_is_not_marked_down():
+    from datetime import timedelta
+
+    from rag.answer.features import _freshness
+
+    newest = datetime(2022, 7, 21, tzinfo=UTC)
+    assert _freshness(newest, newest) == 1.0
+    assert abs(_freshness(newest - timedelta(days=7), newest) - 0.5) < 1e-9
+    assert _freshness(newest - timedelta(days=70), newest) < 0.001
+    assert _freshness(None, newest) == _freshness(newest, None) == 1.0
+    assert "fresh" in load_scorer().features  # the shipped model weighs it
