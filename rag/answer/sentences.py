@@ -4,13 +4,13 @@ hand-weighted ranking's signals with the learned model's best probability (multi
 before, by ``rag.answer.multipart``, which calls :meth:`answer` once per part).
 
 Two ways to pick the quoted sentences: ``pick_by="hand"`` (``NEWSQA_ANSWER_SCORER=hybrid``, the default) quotes
-the hand-weighted answerer's sentences once its thresholds and then the check pass, plus the learned model's
-best sentence when they do not already say it (:meth:`SentenceAnswerer.with_learned_best`); ``pick_by="learned"``
-quotes the learned model's. Held-out figures (sample + RealTime QA store, both models fitted without each
-question's fold, session 6): hybrid RealTime QA correct 0.549 (0.524 without the learned best sentence), false
-abstention 0.053, same-topic unanswerable abstention 0.468, sample 0.958 / abstention 0.625, two-part 0.80, and
-the flagship; learned 0.573 / 0.039 / 0.484 / 0.875 / 0.625, and it loses the flagship over a one-article store.
-Details in docs/measurements.md.
+the hand-weighted answerer's best sentence and its further picks from the same article (:func:`one_story`),
+once its thresholds and then the check pass, plus the learned model's best sentence when they do not already say
+it (:meth:`SentenceAnswerer.with_learned_best`); ``pick_by="learned"`` quotes the learned model's selection plus
+the hand-weighted best. Held-out figures (sample + RealTime QA store, both models fitted without each question's
+fold, session 6): hybrid RealTime QA correct 0.583 (0.524 before these three changes), false abstention 0.034,
+same-topic unanswerable abstention 0.468, sample 0.958 / abstention 0.625, two-part 0.75, and the flagship;
+learned 0.583 / 0.024 / 0.468 / 0.917 / 0.625, and the flagship. Details in docs/measurements.md.
 
 It is an ``ExtractiveAnswerer`` (``answer``/``stream``; ``score`` is the hand-weighted ranking, ``rank`` the
 learned one) and is what ``load_answerer`` returns when a sentence index is available (``Engine`` provides one).
