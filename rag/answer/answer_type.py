@@ -275,3 +275,30 @@ def type_match(kind: AnswerType, sentence: str, question: str) -> float:
     if kind in ("other", "yesno"):
         return 0.5
     return 1.0 if instances(kind, sentence, question) else 0.0
+
+
+_AUX = r"(?:is|are|was|were|will|would|did|does|do|has|have|had|could|can|should|might|may)"
+# What a "how many" question counts: the word before its verb (an auxiliary, a preposition or a past tense).
+_COUNTED = re.compile(rf"\bhow many\s+(?:[\w’'-]+\s+){{0,3}}?([\w’'-]+)\s+(?:{_AUX}|in|of|at|for|on|to|\w+ed)\b", re.I)
+_NUMBER = re.compile(rf"\d[\d,.]*(?:st|nd|rd|th)?|{_NUMWORD}|dozen|hundred|thousand|million|billion", re.I)
+
+
+def counted_noun(question: str) -> str | None:
+    """What a "how many" question counts ("How many dinosaur tracks were uncovered?" -> "tracks"), else None."""
+    match = _COUNTED.search(asked_sentence(question))
+    return match.group(1).lower() if match else None
+
+
+def _stem(word: str) -> str:
+    return re.sub(r"(?:ies|es|s)$", "", word.lower().strip(".,;:’'"))[:6]
+
+
+def quantifies(sentence: str, noun: str, reach: int = 4) -> bool:
+    """Whether ``sentence`` puts a number on ``noun``: a number (digits or words) at most ``reach`` words before
+    it ("31 men", "more than 10,000 monkeypox cases", "six episodes")."""
+    tokens = sentence.split()
+    target = _stem(noun)
+    return any(
+        _NUMBER.fullmatch(token.strip(".,;:()$")) and any(_stem(t) == target for t in tokens[i + 1 : i + 1 + reach])
+        for i, token in enumerate(tokens)
+    )

@@ -24,7 +24,7 @@ from datetime import datetime
 
 import numpy as np
 
-from rag.answer.answer_type import expected_type
+from rag.answer.answer_type import counted_noun, expected_type, quantifies
 from rag.answer.base import ABSTAIN_TEXT
 from rag.answer.condense import split_condensed
 from rag.answer.evidence import evidence_features, load_evidence_check
@@ -38,6 +38,7 @@ from rag.settings import Settings
 from rag.types import Answer, Citation, Passage
 
 REDUNDANT = 0.6
+COUNT_LOOKAHEAD = 10  # sentences of each ranking searched for one that counts what a "how many" question asks
 ChunkLocator = Callable[[str, int, int], tuple[str, int] | None]  # (article, start, end) -> (chunk id, index)
 
 
@@ -221,6 +222,11 @@ class SentenceAnswerer(ExtractiveAnswerer):
         best = hand[0]
         if not any(_same_text(best, c) for c in picked):
             picked = [*picked[: MAX_SENTENCES - 1], best]
+        picked = self.counted(question, picked, hand, ranked)
+        if not picked:
+            return Answer(
+                question=question, answer=abstention_text(question, ranked), abstained=True, mode="extractive"
+            )
         return render(question, picked)
 
     def _answer_by_hand(self, question: str, passages: list[Passage]) -> Answer:
@@ -237,7 +243,27 @@ class SentenceAnswerer(ExtractiveAnswerer):
         if not self._evidence_answers(question, hand, probs):
             return Answer(question=question, answer=abstention_text(question, hand), abstained=True, mode="extractive")
         chosen = one_story(self.select(hand))
-        return render(question, self.with_learned_best(chosen, learned[0]) if learned else chosen)
+        picked = self.counted(
+            question, self.with_learned_best(chosen, learned[0]) if learned else chosen, hand, learned
+        )
+        if not picked:
+            return Answer(question=question, answer=abstention_text(question, hand), abstained=True, mode="extractive")
+        return render(question, picked)
+
+    def counted(
+        self, question: str, picked: list[HandCandidate], hand: list[HandCandidate], learned: list[Candidate]
+    ) -> list[HandCandidate]:
+        """A "how many X?" question is answered only by a sentence that puts a number on X ("31 men", "10,000
+        monkeypox cases"): ``picked`` when one of its sentences does, else the best such sentence among the top
+        ``COUNT_LOOKAHEAD`` of either ranking, else nothing (abstain). Measured held-out: same-topic unanswerable
+        abstention 0.468 -> 0.597 (+4 questions on each half of the stories), sample abstention 0.625 -> 0.75,
+        RealTime QA correct unchanged, one more false abstention; before, every right answer to a RealTime QA
+        "how many" question put its number on the noun and 5 of the 6 wrong ones did not."""
+        noun = counted_noun(split_condensed(question)[0])
+        if noun is None or any(quantifies(c.text, noun) for c in picked):
+            return picked
+        pool = [*hand[:COUNT_LOOKAHEAD], *(self._as_hand(c) for c in learned[:COUNT_LOOKAHEAD])]
+        return next(([c] for c in pool if quantifies(c.text, noun)), [])
 
     def with_learned_best(self, chosen: list[HandCandidate], best: Candidate) -> list[HandCandidate]:
         """The hand-weighted selection, with the learned ranking's best sentence in its last place when the

@@ -233,3 +233,17 @@ def test_freshness_halves_weekly_behind_the_newest_article_and_an_undated_one_is
     assert _freshness(newest - timedelta(days=70), newest) < 0.001
     assert _freshness(None, newest) == _freshness(newest, None) == 1.0
     assert "fresh" in load_scorer().features  # the shipped model weighs it
+
+
+def test_a_how_many_question_is_answered_by_a_sentence_that_counts_what_it_asks_or_not_at_all(tmp_path):
+    answerer, _, _ = _answerer(tmp_path)
+    seven = "Kittens in the local shelter were adopted by seven happy families on Sunday."
+    question = "How many families adopted kittens at the shelter?"
+    # The picked sentence puts no number on "families": the one that does, from either ranking, replaces it.
+    assert [c.text for c in answerer.counted(question, [_hand(DELL)], [_hand(DELL), _hand(seven)], [])] == [seven]
+    assert [c.text for c in answerer.counted(question, [_hand(DELL)], [_hand(DELL)], [_learned(seven)])] == [seven]
+    # None does: nothing to say (the caller abstains); a picked sentence that counts them stays.
+    assert answerer.counted(question, [_hand(DELL)], [_hand(DELL), _hand(SHARES)], []) == []
+    assert answerer.counted(question, [_hand(seven), _hand(DELL)], [], []) == [_hand(seven), _hand(DELL)]
+    # Not a "how many" question: unchanged.
+    assert answerer.counted("Who benefits?", [_hand(DELL)], [], []) == [_hand(DELL)]

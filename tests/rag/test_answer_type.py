@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.answer.answer_type import asked_sentence, expected_type, instances, type_match
+from rag.answer.answer_type import asked_sentence, counted_noun, expected_type, instances, quantifies, type_match
 
 TYPE_TABLE = [
     ("When is Supermicro's delisting deadline?", "date"),
@@ -70,3 +70,35 @@ def test_asked_sentence_keeps_abbreviations_together():
     assert asked_sentence("Roe v. Wade fell. What percentage of adults disapprove of Roe v. Wade?") == (
         "What percentage of adults disapprove of Roe v. Wade?"
     )
+
+
+@pytest.mark.parametrize(
+    ("question", "noun"),
+    [
+        ("How many dinosaur tracks were uncovered in the Texas riverbed?", "tracks"),
+        ("How many GPUs are in the server order that xAI shifted to Dell?", "gpus"),
+        ("Approximately how many positive monkeypox cases are in the United States as of this week?", "cases"),
+        ("A Russian court ruled this week. How many months was her detention extended?", "months"),
+        ("How old is he?", None),
+        ("How much did Dell's stock price rise?", None),
+    ],
+)
+def test_a_how_many_question_names_what_it_counts(question: str, noun: str | None) -> None:
+    assert counted_noun(question) == noun
+
+
+@pytest.mark.parametrize(
+    ("sentence", "noun", "expected"),
+    [
+        ("Police arrested 31 men near a Pride event in Coeur d'Alene.", "men", True),
+        ("With more than 10,000 monkeypox cases in the United States, Jynneos is short.", "cases", True),
+        ("That marks the 50th consecutive day of falling prices.", "days", True),
+        ("The season will have six new episodes.", "episodes", True),
+        ("Netflix renewed the show for a second season of episodes.", "episodes", False),
+        ("Dell shipped 5 servers to xAI, which ordered GPUs from Nvidia.", "gpus", False),
+    ],
+)
+def test_a_sentence_counts_the_noun_only_with_a_number_right_before_it(
+    sentence: str, noun: str, expected: bool
+) -> None:
+    assert quantifies(sentence, noun) is expected
