@@ -57,6 +57,16 @@ def test_who_wrote_an_article_is_answered_from_its_byline(seeded_engine: Engine)
     _check_citations(seeded_engine, answer)
 
 
+def test_a_how_many_question_is_answered_by_the_sentence_that_counts_it_or_not_at_all(seeded_engine: Engine):
+    answer = seeded_engine.ask("How many facilities does Wistron have in Hsinchu?")
+    assert not answer.abstained and "three Hsinchu facilities" in answer.answer
+    _check_citations(seeded_engine, answer)
+    # The article speaks of GPUs and of the order, but never counts the GPUs in it.
+    refused = seeded_engine.ask("How many GPUs are in the server order that xAI shifted to Dell?")
+    assert refused.abstained and refused.citations == []
+    assert refused.answer.endswith("but not this: How many GPUs are in the server order that xAI shifted to Dell?")
+
+
 def test_unanswerable_question_gets_the_plain_sentence_and_what_the_articles_cover(seeded_engine: Engine):
     for question in UNANSWERABLE:
         answer = seeded_engine.ask(question)
