@@ -113,7 +113,8 @@ class QueryEngine:
     def warm_up(self) -> None:
         """Load the model, open the store and build/load the BM25 cache now rather than on first use."""
         self.embedder.embed(["warm up"])
-        self.query_embedder.embed(["warm up"])
+        if self.query_embedder is not self.embedder:
+            self.query_embedder.embed(["warm up"])
         self.bm25.current()
         if self.settings.answer_scorer != "hand":
             self.sentences.load_all()

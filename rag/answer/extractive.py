@@ -92,6 +92,11 @@ class Candidate:
     in_title: bool = False  # the article's title: start/end are offsets in the title, not the text
 
 
+def redundant(a: set[str], b: set[str]) -> bool:
+    """Two sentences' token sets that say the same thing (overlap above ``REDUNDANT`` of the smaller one)."""
+    return len(a & b) / max(min(len(a), len(b)), 1) > REDUNDANT
+
+
 def _norm(text: str) -> str:
     return re.sub(r"\W+", " ", text.lower()).strip()
 
@@ -223,7 +228,7 @@ class ExtractiveAnswerer:
         for c in ranked:
             if len(chosen) == MAX_SENTENCES or (chosen and c.score < CLOSE_TO_BEST * chosen[0].score):
                 break
-            if any(len(c.tokens & o.tokens) / max(min(len(c.tokens), len(o.tokens)), 1) > REDUNDANT for o in chosen):
+            if any(redundant(c.tokens, o.tokens) for o in chosen):
                 continue
             chosen.append(c)
         return chosen

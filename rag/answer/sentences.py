@@ -29,7 +29,7 @@ from rag.answer.answer_type import counted_noun, expected_type, quantifies
 from rag.answer.base import ABSTAIN_TEXT
 from rag.answer.condense import split_condensed
 from rag.answer.evidence import evidence_features, load_evidence_check
-from rag.answer.extractive import MAX_SENTENCES, ExtractiveAnswerer, cosine, render
+from rag.answer.extractive import MAX_SENTENCES, ExtractiveAnswerer, cosine, redundant, render
 from rag.answer.extractive import Candidate as HandCandidate
 from rag.answer.features import Candidate, candidates, featurize, focus_terms, term_weights
 from rag.answer.scorer import Scorer, hand_scorer, load_scorer
@@ -38,7 +38,6 @@ from rag.embedders import Embedder
 from rag.settings import Settings
 from rag.types import Answer, Citation, Passage
 
-REDUNDANT = 0.6
 COUNT_LOOKAHEAD = 10  # sentences of each ranking searched for one that counts what a "how many" question asks
 ChunkLocator = Callable[[str, int, int], tuple[str, int] | None]  # (article, start, end) -> (chunk id, index)
 
@@ -52,7 +51,7 @@ def select(cands: list[Candidate], probs: np.ndarray, scorer: Scorer) -> list[Ca
         c.score = float(probs[int(i)])
         if len(chosen) == scorer.max_sentences or (chosen and c.score < scorer.join_ratio * chosen[0].score):
             break
-        if any(len(c.tokens & o.tokens) / max(min(len(c.tokens), len(o.tokens)), 1) > REDUNDANT for o in chosen):
+        if any(redundant(c.tokens, o.tokens) for o in chosen):
             continue
         chosen.append(c)
     return chosen
@@ -66,19 +65,13 @@ def abstains(question: str, best: Candidate | None, p_best: float, scorer: Score
     return bool(best.features.get("has_entity")) and best.features.get("entity_article", 1.0) < need
 
 
-def _same_sentence(c: Candidate, o: HandCandidate) -> bool:
-    """Whether the learned ranking's sentence ``c`` says what the hand-picked ``o`` says: the same span of the same
-    article, or (a syndicated copy, a near repeat) mostly the same words."""
-    if c.passage.article_id == o.passage.article_id and c.start == o.start and not o.in_title:
+def _says_same(a: Candidate | HandCandidate, b: HandCandidate) -> bool:
+    """Whether ``a`` (either ranking's) says what the hand-form ``b`` says: the same span of the same article (a
+    learned-ranking candidate is never a title), or mostly the same words (a syndicated copy, a near repeat)."""
+    same_span = a.passage.article_id == b.passage.article_id and a.start == b.start
+    if same_span and getattr(a, "in_title", False) == b.in_title:
         return True
-    return len(c.tokens & o.tokens) / max(min(len(c.tokens), len(o.tokens)), 1) > REDUNDANT
-
-
-def _same_text(a: HandCandidate, b: HandCandidate) -> bool:
-    """Two hand-form candidates that say the same: one span of one article, or mostly the same words."""
-    if a.passage.article_id == b.passage.article_id and a.start == b.start and a.in_title == b.in_title:
-        return True
-    return len(a.tokens & b.tokens) / max(min(len(a.tokens), len(b.tokens)), 1) > REDUNDANT
+    return redundant(a.tokens, b.tokens)
 
 
 def one_story(chosen: list[HandCandidate]) -> list[HandCandidate]:
@@ -221,7 +214,7 @@ class SentenceAnswerer(ExtractiveAnswerer):
         # selection does not already say it.
         picked = [self._as_hand(c) for c in chosen]
         best = hand[0]
-        if not any(_same_text(best, c) for c in picked):
+        if not any(_says_same(best, c) for c in picked):
             picked = [*picked[: MAX_SENTENCES - 1], best]
         picked = self.counted(question, picked, hand, ranked)
         if not picked:
@@ -270,7 +263,7 @@ class SentenceAnswerer(ExtractiveAnswerer):
         """The hand-weighted selection, with the learned ranking's best sentence in its last place when the
         selection does not already say it. The two rankings err on different questions: their two best sentences
         hold a right one for 120 of 206 RealTime QA questions, either one alone for 101-102 (held-out folds)."""
-        if any(_same_sentence(best, c) for c in chosen):
+        if any(_says_same(best, c) for c in chosen):
             return chosen
         return [*chosen[: MAX_SENTENCES - 1], self._as_hand(best)]
 
