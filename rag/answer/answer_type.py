@@ -302,3 +302,36 @@ def quantifies(sentence: str, noun: str, reach: int = 4) -> bool:
         _NUMBER.fullmatch(token.strip(".,;:()$")) and any(_stem(t) == target for t in tokens[i + 1 : i + 1 + reach])
         for i, token in enumerate(tokens)
     )
+
+
+_ASKED_NOUN = re.compile(
+    rf"\b(?:which|what)\s+(?:[\w’'-]+\s+){{0,3}}?([\w’'-]+)\s+(?:{_AUX}|in|of|at|for|on|to|\w+ed|won|got|saw|made|became|took|had|\w+s)\b",
+    re.I,
+)
+
+
+def asked_noun(question: str) -> str | None:
+    """The noun a "which/what X" question asks for ("Which wildly popular show was green lit?" -> "show")."""
+    match = _ASKED_NOUN.search(asked_sentence(question))
+    return match.group(1).lower() if match else None
+
+
+def describes(sentence: str, noun: str) -> bool:
+    """Whether ``sentence`` refers to something by a description built on ``noun`` ("the wildly popular South
+    Korean show", "the band") rather than by its name: an anaphor whose antecedent names the answer. Not when a
+    name follows the noun ("the meal kit service Daily Harvest": that names it), nor for another number of it
+    ("the top 10 Senate seats" is a list, not the seat asked about)."""
+    tokens = [t.strip(".,;:()’'\"“”").lower() for t in sentence.split()]
+    raw = sentence.split()
+    for i, token in enumerate(tokens):
+        if token not in ("the", "this"):
+            continue
+        for j in range(i + 1, min(i + 6, len(tokens))):
+            if tokens[j] == noun:
+                after = raw[j + 1] if j + 1 < len(raw) else ""
+                named = after[:1].isupper() or after[:1] in "“\"'"
+                counted = any(_NUMBER.fullmatch(t) for t in tokens[i + 1 : j])
+                if not (named or counted or raw[j][-1:] in "’'"):
+                    return True
+                break
+    return False

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from rag.answer.answer_type import asked_sentence, counted_noun, expected_type, instances, quantifies, type_match
+from rag.answer.answer_type import (
+    asked_noun,
+    asked_sentence,
+    counted_noun,
+    describes,
+    expected_type,
+    instances,
+    quantifies,
+    type_match,
+)
 
 TYPE_TABLE = [
     ("When is Supermicro's delisting deadline?", "date"),
@@ -102,3 +111,30 @@ def test_a_sentence_counts_the_noun_only_with_a_number_right_before_it(
     sentence: str, noun: str, expected: bool
 ) -> None:
     assert quantifies(sentence, noun) is expected
+
+
+@pytest.mark.parametrize(
+    ("question", "noun"),
+    [
+        ("Which wildly popular show was recently green lit for a new season?", "show"),
+        ("Which band announced this week it’s dropping a new single?", "band"),
+        ("Which team won the 2022 NHL Stanley Cup Finals?", "team"),
+        ("Grocery prices rose 13% this year. What country announced a crackdown on toys?", "country"),
+        ("Who benefits if Supermicro loses xAI?", None),
+    ],
+)
+def test_a_which_question_names_the_noun_it_asks_for(question: str, noun: str | None) -> None:
+    assert asked_noun(question) == noun
+
+
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        ("Netflix announced Sunday that the wildly popular South Korean show is green lit for a second season.", True),
+        ("The show, which follows the Roy family, leads the Emmy race with 25 nominations.", True),
+        ("That is how many reports the popular streaming show Night Harbor received.", False),  # named right after
+        ("Netflix renewed “Squid Game” for a second season.", False),
+    ],
+)
+def test_a_sentence_describes_the_asked_thing_instead_of_naming_it(sentence: str, expected: bool) -> None:
+    assert describes(sentence, "show") is expected

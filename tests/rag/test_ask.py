@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime
 
@@ -122,3 +123,30 @@ def test_answer_json_schema_is_stable():
     assert {"question", "answer", "citations", "abstained", "mode", "timings"} <= set(schema["properties"])
     citation = schema["$defs"]["Citation"]["properties"]
     assert {"n", "article_id", "chunk_id", "title", "source", "published", "url", "quote"} <= set(citation)
+
+
+def test_a_sentence_that_only_describes_the_answer_is_quoted_with_the_sentence_that_names_it(
+    engine: Engine, tmp_path
+) -> None:
+    article = {
+        "title": "Streaming renewals this spring",
+        "source": "Example News",
+        "published": "2024/03/04",
+        "url": "https://example.com/renewals",
+        "text": "“Night Harbor” is officially coming back. "
+        "The streaming service announced Sunday that the wildly popular Danish show is green lit for a third "
+        "season. Filming starts in the autumn in Copenhagen, the producers said. "
+        "The cast has not been announced yet, and the release date is still open.",
+    }
+    path = tmp_path / "renewals.jsonl"
+    path.write_text(json.dumps(article) + "\n", encoding="utf-8")
+    engine.ingest_paths([path])
+    answer = engine.ask("Which wildly popular show was green lit for a new season?")
+    assert not answer.abstained
+    quotes = [c.quote for c in answer.citations]
+    # The describing sentence answers the question's words; the one before it names the show.
+    assert quotes[:2] == [
+        "“Night Harbor” is officially coming back.",
+        "The streaming service announced Sunday that the wildly popular Danish show is green lit for a third season.",
+    ]
+    _check_citations(engine, answer)
