@@ -75,7 +75,7 @@ def _tokens(text: str) -> set[str]:
 
 
 def _share(weights: dict[str, float], tokens: set[str]) -> float:
-    return sum(w for t, w in weights.items() if t in tokens) / (sum(weights.values()) or 1.0)
+    return math.fsum(w for t, w in weights.items() if t in tokens) / (math.fsum(weights.values()) or 1.0)
 
 
 def evidence_features(
@@ -102,8 +102,8 @@ def evidence_features(
     # As in the answerer: where the passage holds an "if" clause's terms, they set the scene and the sentence is
     # measured on the main clause ("Who benefits if Supermicro loses xAI?": the answer need not say "xAI").
     condition = condition_only_terms(question) & weights.keys()
-    held = sum(weights[t] for t in condition if t in passage)
-    in_scene = bool(condition) and held >= SCENE_SHARE * sum(weights[t] for t in condition)
+    held = math.fsum(weights[t] for t in condition if t in passage)
+    in_scene = bool(condition) and held >= SCENE_SHARE * math.fsum(weights[t] for t in condition)
     main = {t: w for t, w in weights.items() if t not in condition} if in_scene else weights
     asking_main = {t: w for t, w in asking.items() if t in main} or main or asking
     semantic = top.semantic

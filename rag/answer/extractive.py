@@ -20,6 +20,7 @@ Scoring every candidate semantically instead of a shortlist of 5 changed none of
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -53,6 +54,22 @@ _IF_CLAUSE = re.compile(r"\b(if|unless)\b[^,?]*", re.IGNORECASE)
 
 def question_terms(question: str) -> set[str]:
     return set(tokenize([question])[0]) - QUESTION_STEMS
+
+
+def term_weights(question: str, idf: IdfFn) -> dict[str, float]:
+    """Idf of each question term; terms a condensed follow-up borrowed from earlier turns count less, so "and
+    who loses? (Supermicro xAI)" looks for losers, not for the earlier answer again, and the terms of an "if"
+    clause set the scene (the main clause says what the answer must be about). In sorted order: which of two
+    equally rare terms is "the rarest" must not depend on the process's hash seed."""
+    asked, context = split_condensed(question)
+    condition = _IF_CLAUSE.search(asked)
+    main = _IF_CLAUSE.sub(" ", asked) if condition else asked
+    weights = {t: idf(t) for t in sorted(question_terms(main))}
+    parts = ((condition[0] if condition else "", CONDITION_TERM_WEIGHT), (context, CONTEXT_TERM_WEIGHT))
+    for part, factor in parts:
+        for t in sorted(question_terms(part) - weights.keys()):
+            weights[t] = factor * idf(t)
+    return weights
 
 
 def cosine(embedder: TextEmbedder, a: str, b: str) -> float:
@@ -163,18 +180,7 @@ class ExtractiveAnswerer:
         self.sentence_embedder: TextEmbedder = sentence_embedder or embedder
 
     def term_weights(self, question: str) -> dict[str, float]:
-        """Idf of each question term; terms a condensed follow-up borrowed from earlier turns count less,
-        so "and who loses? (Supermicro xAI)" looks for losers, not for the earlier answer again."""
-        asked, context = split_condensed(question)
-        # The terms of an "if" clause set the scene; the main clause says what the answer must be about.
-        condition = _IF_CLAUSE.search(asked)
-        main = _IF_CLAUSE.sub(" ", asked) if condition else asked
-        weights = {t: self.idf(t) for t in question_terms(main)}
-        parts = ((condition[0] if condition else "", CONDITION_TERM_WEIGHT), (context, CONTEXT_TERM_WEIGHT))
-        for part, factor in parts:
-            for t in question_terms(part) - weights.keys():
-                weights[t] = factor * self.idf(t)
-        return weights
+        return term_weights(question, self.idf)
 
     def score(self, question: str, passages: list[Passage]) -> list[Candidate]:
         """Candidates scored and sorted best first."""
@@ -190,17 +196,19 @@ class ExtractiveAnswerer:
         # something else ("Parents could lose ... benefits" is not an answer about Supermicro).
         condition = condition_only_terms(question)
         sentence_weights = {t: w for t, w in weights.items() if t not in condition} or weights
-        total = sum(weights.values()) or 1.0
+        total = math.fsum(weights.values()) or 1.0
         asked, _ = split_condensed(question)
         cue: Cue = question_cue(asked)
         context_tokens = {id(p): set(tokenize([f"{p.title or ''}\n{p.text}"])[0]) for p in passages}
         for c in candidates:
             c.tokens = set(tokenize([c.text])[0])
-            held = sum(weights[t] for t in condition if t in context_tokens[id(c.passage)])
-            in_scene = bool(condition) and held >= SCENE_SHARE * sum(weights[t] for t in condition)
+            held = math.fsum(weights[t] for t in condition if t in context_tokens[id(c.passage)])
+            in_scene = bool(condition) and held >= SCENE_SHARE * math.fsum(weights[t] for t in condition)
             counted = sentence_weights if in_scene else weights
-            c.coverage = sum(w for t, w in counted.items() if t in c.tokens) / (sum(counted.values()) or 1.0)
-            c.context = sum(w for t, w in weights.items() if t in context_tokens[id(c.passage)]) / total
+            c.coverage = math.fsum(w for t, w in counted.items() if t in c.tokens) / (
+                math.fsum(counted.values()) or 1.0
+            )
+            c.context = math.fsum(w for t, w in weights.items() if t in context_tokens[id(c.passage)]) / total
             c.cue = cue_match(cue, c.text, asked)
         # A headline is quoted only when it holds something of the kind asked (a new name, date or number) that
         # the article's retrieved text does not: a headline matches its story's terms so well that, quoted
@@ -242,7 +250,7 @@ class ExtractiveAnswerer:
         for c in ranked[:3]:
             seen |= set(tokenize([f"{c.passage.title or ''}\n{c.passage.text}"])[0])
         weights = self.term_weights(question)
-        return sum(w for t, w in weights.items() if t not in seen) / (sum(weights.values()) or 1.0)
+        return math.fsum(w for t, w in weights.items() if t not in seen) / (math.fsum(weights.values()) or 1.0)
 
     def model_similarity(self, question: str, best: Candidate) -> float:
         """The transformer's cosine of question and sentence, which ``abstain_semantic`` was calibrated on (the

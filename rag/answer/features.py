@@ -35,13 +35,11 @@ from rag.answer.answer_type import (
     question_words,
 )
 from rag.answer.condense import split_condensed
-from rag.answer.extractive import SCENE_SHARE, condition_only_terms
+from rag.answer.extractive import SCENE_SHARE, condition_only_terms, question_terms, term_weights
 from rag.answer.sentence_index import ArticleSentences
-from rag.text.lexicon import QUESTION_STEMS
 from rag.text.tokens import tokenize
 from rag.types import Passage
 
-_IF_CLAUSE = re.compile(r"\b(if|unless)\b[^,?]*", re.IGNORECASE)
 _WORD = re.compile(r"\w+")
 _QUOTE = re.compile(r"[\"“”]")
 MAX_ARTICLES = 8
@@ -125,22 +123,6 @@ def words(text: str) -> int:
     return len(_WORD.findall(text))
 
 
-def question_terms(question: str) -> set[str]:
-    return set(tokenize([question])[0]) - QUESTION_STEMS
-
-
-def term_weights(question: str, idf) -> dict[str, float]:  # type: ignore[no-untyped-def]
-    """Idf of each question term; an "if" clause and terms a condensed follow-up borrowed count less."""
-    asked, context = split_condensed(question)
-    condition = _IF_CLAUSE.search(asked)
-    main = _IF_CLAUSE.sub(" ", asked) if condition else asked
-    weights = {t: idf(t) for t in question_terms(main)}
-    for part, factor in ((condition[0] if condition else "", 0.5), (context, 0.3)):
-        for t in question_terms(part) - weights.keys():
-            weights[t] = factor * idf(t)
-    return weights
-
-
 def focus_terms(question: str, weights: dict[str, float]) -> tuple[set[str], set[str]]:
     """(entity terms: words of the question's names; focus terms: entity terms plus the rarest term)."""
     asked, _ = split_condensed(question)
@@ -154,27 +136,27 @@ class _Terms:
     """Weighted terms whose share of a token set (the idf-weighted share of the terms it holds) is asked for
     every candidate: the items and total are taken once, and the union of two or three token sets is tested
     term by term instead of built. The sums run in the terms' order, so the floats are those of
-    ``sum(w for t, w in terms.items() if t in tokens) / sum(terms.values())``."""
+    ``math.fsum(w for t, w in terms.items() if t in tokens) / math.fsum(terms.values())``."""
 
     __slots__ = ("items", "total")
 
     def __init__(self, terms: dict[str, float]) -> None:
         self.items = tuple(terms.items())
-        self.total = sum(terms.values())
+        self.total = math.fsum(terms.values())
 
     def share(self, tokens: set[str]) -> float:
         total = self.total
-        return sum([w for t, w in self.items if t in tokens]) / total if total else 0.0
+        return math.fsum([w for t, w in self.items if t in tokens]) / total if total else 0.0
 
     def share2(self, a: set[str], b: set[str]) -> float:
         """``share(a | b)``."""
         total = self.total
-        return sum([w for t, w in self.items if t in a or t in b]) / total if total else 0.0
+        return math.fsum([w for t, w in self.items if t in a or t in b]) / total if total else 0.0
 
     def share3(self, a: set[str], b: set[str], c: set[str]) -> float:
         """``share(a | b | c)``."""
         total = self.total
-        return sum([w for t, w in self.items if t in a or t in b or t in c]) / total if total else 0.0
+        return math.fsum([w for t, w in self.items if t in a or t in b or t in c]) / total if total else 0.0
 
 
 def candidates(passages: list[Passage], sentences_of) -> list[Candidate]:  # type: ignore[no-untyped-def]
@@ -253,9 +235,9 @@ def featurize(question: str, cands: list[Candidate], qvec: np.ndarray, idf) -> n
     # answered by "Dell ... reportedly benefits ..., just like its suppliers, Inventec and Wistron").
     condition = condition_only_terms(question)
     main_weights = {t: w for t, w in weights.items() if t not in condition} or weights
-    needed = SCENE_SHARE * sum(weights[t] for t in condition)
+    needed = SCENE_SHARE * math.fsum(weights[t] for t in condition)
     in_scene = {
-        aid: bool(condition) and sum(weights[t] for t in condition if t in tokens) >= needed
+        aid: bool(condition) and math.fsum(weights[t] for t in condition if t in tokens) >= needed
         for aid, tokens in article_tokens.items()
     }
     all_w, main_w = _Terms(weights), _Terms(main_weights)
