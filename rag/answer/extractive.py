@@ -44,6 +44,7 @@ from rag.types import Answer, ChatMessage, Citation, Passage
 W_COVERAGE, W_CONTEXT, W_SEMANTIC, W_CUE = 0.40, 0.10, 0.35, 0.15
 SHORTLIST = 5  # sentences compared semantically per question (all of them: same figures, 3x the time)
 MAX_SENTENCES = 4
+ECHO_COVERAGE = 0.80  # a question in an article holding this share of the asked terms is the question again
 CLOSE_TO_BEST = 0.80  # a further sentence joins the answer only if it scores this close to the best
 REDUNDANT = 0.6  # token-set overlap above which two sentences say the same thing
 CONTEXT_TERM_WEIGHT = 0.3
@@ -138,6 +139,13 @@ def adds_to_body(title: str, question: str, body: str) -> bool:
     return any(_folded(instance) not in folded for instance in instances(kind, title, question))
 
 
+def repeats_question(c: Candidate) -> bool:
+    """Whether ``c`` is a question holding most of the asked terms: a quiz or an explainer asking it again
+    ("Which company is being accused of turning off the AC ...?" in a news quiz) is no answer to it.
+    Measured held-out: RealTime QA +1 question, nothing else changed (docs/measurements.md, session 7)."""
+    return c.text.rstrip(" \"”’'").endswith("?") and c.coverage >= ECHO_COVERAGE
+
+
 def candidate_sentences(passages: list[Passage]) -> list[Candidate]:
     """Whole sentences of the passages, each once (overlapping chunks and copies deduplicated), and each
     article's title: a headline often holds the figure asked for ("xAI reportedly shifts $6 billion AI server
@@ -217,7 +225,9 @@ class ExtractiveAnswerer:
         for p in passages:
             body[p.article_id] = f"{body.get(p.article_id, '')}\n{p.text}"
         candidates = [
-            c for c in candidates if not c.in_title or adds_to_body(c.text, asked, body[c.passage.article_id])
+            c
+            for c in candidates
+            if (not c.in_title or adds_to_body(c.text, asked, body[c.passage.article_id])) and not repeats_question(c)
         ]
         lexical = sorted(
             candidates, key=lambda c: W_COVERAGE * c.coverage + W_CONTEXT * c.context + W_CUE * c.cue, reverse=True

@@ -125,3 +125,16 @@ def test_each_articles_title_is_one_candidate_however_many_of_its_chunks_are_ret
     b = passage("Owners will be notified by mail starting next month.", start=60, index=1, title=title)
     titles = [c for c in candidate_sentences([a, b]) if c.in_title]
     assert [(c.text, c.passage.chunk_id) for c in titles] == [(title, "a1:0")]
+
+
+def test_a_sentence_that_asks_the_question_again_is_not_quoted_as_its_answer():
+    answerer = ExtractiveAnswerer(hash_embedder(), Settings(abstain_threshold=0.0))
+    quiz = passage(
+        "Which retailer is being accused of turning off the air conditioning in its stores to save money? "
+        "Shoppers at Northwind Stores said the air conditioning was switched off in its stores to save money.",
+        article="quiz",
+    )
+    ranked = answerer.score("Which retailer is being accused of turning off the air conditioning in its stores?", [quiz])
+    assert [c.text for c in ranked] == [
+        "Shoppers at Northwind Stores said the air conditioning was switched off in its stores to save money."
+    ]
