@@ -42,6 +42,8 @@ from rag.types import Answer, Citation, Passage
 
 ANTECEDENT_REACH = 3  # sentences looked back for the one naming what the best sentence describes
 _ENDS_SENTENCE = re.compile(r"[.!?][\"”’']?$")
+STALE_DAYS, RECENT_DAYS = 30, 7  # a best sentence this much older than the newest article yields to a recent one
+RECENT_RATIO, RECENT_LOOKAHEAD = 0.7, 10  # ... scoring within this share of it, among this many
 COUNT_LOOKAHEAD = 10  # sentences of each ranking searched for one that counts what a "how many" question asks
 ChunkLocator = Callable[[str, int, int], tuple[str, int] | None]  # (article, start, end) -> (chunk id, index)
 
@@ -67,6 +69,35 @@ def abstains(question: str, best: Candidate | None, p_best: float, scorer: Score
         return True
     need = float(scorer.meta.get("require_entity_article", 0.0))
     return bool(best.features.get("has_entity")) and best.features.get("entity_article", 1.0) < need
+
+
+def prefer_recent(ranked: list[HandCandidate]) -> list[HandCandidate]:
+    """``ranked`` with a recent article's sentence first when the best comes from an article more than
+    ``STALE_DAYS`` older than the newest retrieved one and a sentence of an article at most ``RECENT_DAYS`` older
+    scores within ``RECENT_RATIO`` of it among the top ``RECENT_LOOKAHEAD``. A news question asks about the latest
+    report: a best sentence from an article over a month older than the question was right for 9 of 28 RealTime
+    QA questions, from one at most a week older for 108 of 160 ("Which high-ranking US official tested positive
+    for Covid-19 this week?" was answered from May's Susan Rice story in July). Only the order of the quoted
+    sentences changes, not whether to answer. Measured held-out: RealTime QA +3 / -1 questions (dev +1 / test +1;
+    the same with 30/7/0.6-0.8 and 60/14/0.5), nothing else changed."""
+    dates = [c.passage.published for c in ranked if c.passage.published is not None]
+    if not ranked or not dates or ranked[0].passage.published is None:
+        return ranked
+    newest = max(dates)
+
+    def age_days(c: HandCandidate) -> float | None:
+        published = c.passage.published
+        return None if published is None else (newest - published).total_seconds() / 86400
+
+    best_age = age_days(ranked[0])
+    if best_age is None or best_age <= STALE_DAYS:
+        return ranked
+    floor = RECENT_RATIO * ranked[0].score
+    for i, c in enumerate(ranked[1:RECENT_LOOKAHEAD], start=1):
+        age = age_days(c)
+        if age is not None and age <= RECENT_DAYS and c.score >= floor:
+            return [c, *ranked[:i], *ranked[i + 1 :]]
+    return ranked
 
 
 def _says_same(a: Candidate | HandCandidate, b: HandCandidate) -> bool:
@@ -240,7 +271,7 @@ class SentenceAnswerer(ExtractiveAnswerer):
         learned, probs = self.rank(question, passages)
         if not self._evidence_answers(question, hand, probs):
             return Answer(question=question, answer=abstention_text(question, hand), abstained=True, mode="extractive")
-        chosen = one_story(self.select(hand))
+        chosen = one_story(self.select(prefer_recent(hand)))
         picked = self.counted(
             question, self.with_learned_best(chosen, learned[0]) if learned else chosen, hand, learned
         )

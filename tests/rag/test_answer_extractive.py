@@ -134,7 +134,8 @@ def test_a_sentence_that_asks_the_question_again_is_not_quoted_as_its_answer():
         "Shoppers at Northwind Stores said the air conditioning was switched off in its stores to save money.",
         article="quiz",
     )
-    ranked = answerer.score("Which retailer is being accused of turning off the air conditioning in its stores?", [quiz])
+    question = "Which retailer is being accused of turning off the air conditioning in its stores?"
+    ranked = answerer.score(question, [quiz])
     assert [c.text for c in ranked] == [
         "Shoppers at Northwind Stores said the air conditioning was switched off in its stores to save money."
     ]

@@ -8,12 +8,14 @@ from typing import ClassVar
 
 import numpy as np
 
+from rag.answer.extractive import Candidate as HandCandidate
 from rag.answer.features import FEATURES, _Terms, focus_terms, term_weights, words
 from rag.answer.scorer import MODEL_PATH, hand_scorer, load_scorer
 from rag.answer.sentence_index import ArticleSentences, ChunkLocator, SentenceIndex
-from rag.answer.sentences import SentenceAnswerer
+from rag.answer.sentences import SentenceAnswerer, prefer_recent
 from rag.settings import Settings
 from rag.types import Article, Passage
+from tests.builders import passage
 
 TEXT = (
     "Elon Musk's xAI reportedly shifts $6 billion AI server order from troubled Supermicro to its rivals\n"
@@ -256,3 +258,16 @@ def test_term_weights_and_the_rarest_term_do_not_depend_on_the_hash_seed() -> No
     assert list(weights) == sorted(weights)
     entity, focus = focus_terms("Which zebra chased the antelope near the river?", weights)
     assert entity == set() and focus == {min(weights)}
+
+
+def test_a_recent_reports_sentence_comes_first_when_the_best_is_from_a_month_old_article() -> None:
+    def cand(article: str, month: int, day: int, score: float) -> HandCandidate:
+        p = passage(f"Sentence of {article}.", article=article, published=datetime(2022, month, day, tzinfo=UTC))
+        return HandCandidate(passage=p, rank=0, start=0, end=len(p.text), text=p.text, score=score)
+
+    old_best, recent, weak_recent = cand("may", 5, 1, 1.0), cand("july", 7, 31, 0.75), cand("july2", 7, 30, 0.5)
+    assert prefer_recent([old_best, weak_recent, recent]) == [recent, old_best, weak_recent]
+    # Not when the recent one scores far lower, nor when the best is itself recent enough.
+    assert prefer_recent([old_best, weak_recent]) == [old_best, weak_recent]
+    fresh_best = cand("july3", 7, 20, 1.0)
+    assert prefer_recent([fresh_best, recent]) == [fresh_best, recent]
