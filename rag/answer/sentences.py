@@ -8,11 +8,12 @@ the hand-weighted answerer's best sentence and its further picks from the same a
 once its thresholds and then the check pass, plus the learned model's best sentence when they do not already say
 it (:meth:`SentenceAnswerer.with_learned_best`); ``pick_by="learned"`` quotes the learned model's selection plus
 the hand-weighted best. Held-out figures (sample + RealTime QA store, both models fitted without each question's
-fold, session 7): hybrid RealTime QA correct 0.597 (0.524 before session 6), false abstention 0.039, same-topic
+fold, session 7): hybrid RealTime QA correct 0.607 (0.524 before session 6), false abstention 0.039, same-topic
 unanswerable abstention 0.597, sample 0.958 / abstention 0.75, two-part 0.75, and the flagship; learned 0.592 /
 0.029 / 0.597 / 0.917 / 0.75, and the flagship. A "how many X?" question needs a sentence that counts X
 (:meth:`SentenceAnswerer.counted`); a best sentence that only describes what a "which X?" question asks is
-quoted with the sentence before it that names it (:meth:`SentenceAnswerer.with_antecedent`). Details in
+quoted with the sentence before it that names it (:meth:`SentenceAnswerer.with_antecedent`); a recent report's
+sentence leads over a month-old one that scores not much higher (:func:`prefer_recent`). Details in
 docs/measurements.md.
 
 It is an ``ExtractiveAnswerer`` (``answer``/``stream``; ``score`` is the hand-weighted ranking, ``rank`` the
