@@ -115,7 +115,7 @@ class Retriever:
             pos = snap.locate(cid)
             if pos is None:  # Chroma's dense hit written (or deleted) after this view was taken
                 continue
-            published = snap.row_metas[pos].get("published")
+            published = snap.published[pos]
             age = (as_of - datetime.fromisoformat(published)).total_seconds() / _DAY if published else None
             score = fused_score * recency_prior(age, s.recency_half_life_days, s.recency_weight)
             ranked.append((score, cid, pos))

@@ -27,6 +27,7 @@ from typing import Protocol
 
 import numpy as np
 
+from rag.bm25 import View
 from rag.embedders import Embedder
 from rag.text.normalize import is_call_to_action
 from rag.text.sentences import sentence_spans
@@ -242,25 +243,19 @@ class SentenceIndex:
 
 
 class ChunkLocator:
-    """(article id, start, end) -> (id, index) of the chunk holding that span, from the BM25 snapshot's metadata
-    (rebuilt when the snapshot changes), so a citation of any sentence names a real chunk."""
+    """(article id, start, end) -> (id, index) of the chunk holding that span, from the metadata of that article's
+    chunks in the current BM25 view, so a citation of any sentence names a real chunk."""
 
-    def __init__(self, snapshot: Callable[[], object]) -> None:
+    def __init__(self, snapshot: Callable[[], View]) -> None:
         self._snapshot = snapshot
-        self._generation: str | None = None
-        self._chunks: dict[str, list[tuple[int, int, str, int]]] = {}
 
     def __call__(self, article_id: str, start: int, end: int) -> tuple[str, int] | None:
         snap = self._snapshot()
-        generation = getattr(snap, "generation", None)
-        if generation != self._generation:
-            chunks: dict[str, list[tuple[int, int, str, int]]] = {}
-            for cid, meta in zip(snap.ids, snap.metas, strict=True):  # type: ignore[attr-defined]
-                chunks.setdefault(meta["article_id"], []).append(
-                    (int(meta["start"]), int(meta["end"]), cid, int(meta["index"]))
-                )
-            self._chunks, self._generation = chunks, generation
-        for s, e, cid, index in sorted(self._chunks.get(article_id, [])):
+        chunks = []
+        for row in snap.article_rows_of([article_id]):  # the article's few chunks, not every chunk's metadata
+            meta = snap.row_metas[row]
+            chunks.append((int(meta["start"]), int(meta["end"]), snap.row_ids[row], int(meta["index"])))
+        for s, e, cid, index in sorted(chunks):
             if s <= start and end <= e:
                 return cid, index
         return None

@@ -18,7 +18,7 @@ passes a size threshold.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -26,6 +26,7 @@ from typing import Any
 import bm25s
 import numpy as np
 
+from rag.bm25.ondisk import Chained, Picked
 from rag.bm25.snapshot import Bm25Snapshot, _article_texts, _published, _source_keys, index_text, scores
 from rag.store import WRITTEN_NS
 from rag.text.tokens import tokenize
@@ -139,9 +140,10 @@ class View:
         self.dead = dead  # base chunk ids deleted since the base (not counting replaced articles)
         nb, chunks = len(base.ids), list(self.delta.values())
         self.row_ids = base.ids + [c.id for c in chunks]
-        self.row_texts = base.texts + [c.text for c in chunks]
-        self.row_metas = base.metas + [c.meta for c in chunks]
+        self.row_texts = Chained(base.texts, [c.text for c in chunks])  # the base's read from disk when used
+        self.row_metas = Chained(base.metas, [c.meta for c in chunks])
         self.published_ts = np.concatenate([base.published_ts, _published([c.meta for c in chunks])])
+        self.published = base.columns.published + [str(c.meta.get("published") or "") for c in chunks]
         self.source_keys = np.concatenate([base.source_keys, _source_keys([c.meta for c in chunks])])
         self._delta_row = {c.id: nb + i for i, c in enumerate(chunks)}
         alive = np.ones(nb + len(chunks), dtype=bool)
@@ -238,13 +240,25 @@ class View:
     def ids(self) -> list[str]:
         return [self.row_ids[i] for i in self._live]
 
-    @cached_property
-    def texts(self) -> list[str]:
-        return [self.row_texts[i] for i in self._live]
+    @property
+    def texts(self) -> Sequence[str]:
+        return Picked(self.row_texts, self._live)
 
-    @cached_property
-    def metas(self) -> list[dict[str, Any]]:
-        return [self.row_metas[i] for i in self._live]
+    @property
+    def metas(self) -> Sequence[dict[str, Any]]:
+        return Picked(self.row_metas, self._live)
+
+    def article_rows_of(self, article_ids: Iterable[str]) -> list[int]:
+        """The live rows of these articles, in row order (without reading every chunk's metadata)."""
+        wanted = set(article_ids)
+        rows = [
+            r
+            for aid in wanted
+            if (j := self.base.article_index.get(aid)) is not None
+            for r in self.base.article_chunks[j]
+        ]
+        rows += [row for cid, row in self._delta_row.items() if self.delta[cid].article_id in wanted]
+        return sorted(r for r in rows if self.alive[r])
 
     @property
     def vectors(self) -> np.ndarray | None:

@@ -161,12 +161,11 @@ class Bm25Index:
         writers that predate ``written_ns``) read with the rest of their articles, which they replace."""
         live = set(view.ids)
         unknown = self._fetch(view, sorted(stored - live), background)
-        articles = {c.article_id for c in unknown}
         known = {c.id for c in unknown}
         siblings = [
             cid
-            for cid, meta in zip(view.ids, view.metas, strict=True)
-            if meta["article_id"] in articles and cid in stored and cid not in known
+            for cid in (view.row_ids[row] for row in view.article_rows_of({c.article_id for c in unknown}))
+            if cid in stored and cid not in known
         ]
         fetched = unknown + self._fetch(view, siblings, background)
         return view.changed(generation, fetched, gone=live - stored, newest_only=False)
@@ -256,8 +255,7 @@ class Bm25Index:
                 log.warning("reading the store for the BM25 base failed (%s); reading it again", exc)
         base = build_snapshot(generation, ids, texts, metas, vectors if keep else None)
         self.builds += 1
-        self._save(base)
-        return base
+        return self._save(base)
 
     def _load(self, generation: str | None) -> Bm25Snapshot | None:
         """The saved base (for ``generation`` when given); None (build) when absent, stale or unreadable."""
@@ -269,8 +267,10 @@ class Bm25Index:
             log.log(level, "discarding the unreadable BM25 cache in %s (%s); rebuilding it", self._cache_dir, exc)
             return None
 
-    def _save(self, snap: Bm25Snapshot) -> None:
+    def _save(self, snap: Bm25Snapshot) -> Bm25Snapshot:
+        """``snap`` saved for the other processes, and read back from its files (memory-mapped) to serve."""
         try:
-            save_snapshot(self._cache_dir, self._name, snap)
-        except OSError as exc:  # a read-only cache dir costs start-up time, not correctness
+            return save_snapshot(self._cache_dir, self._name, snap)
+        except OSError as exc:  # a read-only cache dir costs start-up time and memory, not correctness
             log.warning("could not persist the BM25 cache in %s: %s", self._cache_dir, exc)
+            return snap

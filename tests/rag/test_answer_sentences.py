@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from typing import ClassVar
 
 import numpy as np
 
@@ -13,6 +12,7 @@ from rag.answer.features import FEATURES, _Terms, focus_terms, term_weights, wor
 from rag.answer.scorer import MODEL_PATH, hand_scorer, load_scorer
 from rag.answer.sentence_index import ArticleSentences, ChunkLocator, SentenceIndex
 from rag.answer.sentences import SentenceAnswerer, prefer_recent
+from rag.bm25 import View, build_snapshot
 from rag.settings import Settings
 from rag.types import Article, Passage
 from tests.builders import passage
@@ -103,15 +103,12 @@ def test_abstention_says_what_the_articles_cover(tmp_path):
 
 
 def test_chunk_locator_names_the_chunk_holding_a_span():
-    class Snap:
-        generation = "g1"
-        ids: ClassVar = ["a1:0", "a1:1"]
-        metas: ClassVar = [
-            {"article_id": "a1", "start": 0, "end": 100, "index": 0},
-            {"article_id": "a1", "start": 80, "end": 200, "index": 1},
-        ]
-
-    locate = ChunkLocator(lambda: Snap())
+    metas = [
+        {"article_id": "a1", "start": 0, "end": 100, "index": 0},
+        {"article_id": "a1", "start": 80, "end": 200, "index": 1},
+    ]
+    snap = build_snapshot("g1", ["a1:0", "a1:1"], ["Acme " * 20, "Motors " * 17], metas)
+    locate = ChunkLocator(lambda: View("g1", snap))
     assert locate("a1", 120, 150) == ("a1:1", 1)
     assert locate("a1", 10, 50) == ("a1:0", 0)
     assert locate("b2", 10, 50) is None

@@ -13,6 +13,7 @@ import pickle
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from ingest.engine import Engine
@@ -70,7 +71,8 @@ def truncate(path: Path) -> None:
 
 
 DAMAGE: dict[str, Callable[[Path], object]] = {
-    "a flipped byte in the chunk texts": lambda d: flip_byte(snapshot_folder(d) / "chunks.json"),
+    "a flipped byte in the chunk texts": lambda d: flip_byte(snapshot_folder(d) / "texts.npy"),
+    "a flipped byte in the chunk ids": lambda d: flip_byte(snapshot_folder(d) / "chunks.json"),
     "a flipped byte in the BM25 scores": lambda d: flip_byte(snapshot_folder(d) / "chunk_bm25/data.csc.index.npy"),
     "a truncated vector file": lambda d: truncate(snapshot_folder(d) / "vectors.npy"),
     "a truncated manifest": lambda d: truncate(manifest_path(d / "cache", "newsqa")),
@@ -122,7 +124,10 @@ def test_an_intact_cache_is_loaded_without_a_rebuild(data_dir: Path, caplog: pyt
     assert saved is not None
     with caplog.at_level(logging.DEBUG, logger="rag.bm25"):
         snap = engine.bm25.current()
-    assert (snap.ids, snap.texts, snap.metas, snap.doc_freq) == (saved.ids, saved.texts, saved.metas, saved.doc_freq)
+    assert snap.ids == saved.ids and snap.doc_freq == saved.doc_freq
+    assert list(snap.texts) == list(saved.texts) and list(snap.metas) == list(saved.metas)
     assert snap.vectors is not None and snap.vectors.shape == (len(snap.ids), 384)
+    assert isinstance(saved.vectors, np.memmap) and not saved.vectors.flags.writeable  # mapped, never written
+    assert isinstance(saved.retriever.scores["data"], np.memmap)  # BM25 scores too
     assert caplog.records == []
     assert load_snapshot(data_dir / "cache", "newsqa", "another generation") is None  # stale: rebuild quietly
