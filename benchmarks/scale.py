@@ -200,7 +200,8 @@ def measure_main(data_dir: Path, chroma_url: str | None, add: Path | None, marke
     t = time.perf_counter()
     engine = Engine(Settings(data_dir=data_dir, chroma_url=chroma_url))
     engine.warm_up()
-    out: dict[str, Any] = {"cold_s": round(time.perf_counter() - t, 1)}
+    out: dict[str, Any] = {"cold_s": round(time.perf_counter() - t, 1), "rss_cold_mb": rss_mb()}
+    print(f"  so far: {out}", file=sys.stderr, flush=True)  # a 1M-chunk run takes long: keep what it measured
     questions = [q.text for q in realtimeqa_questions()]
     vectors = [engine.embedder.embed([q])[0] for q in questions]
     for q in questions[:5]:
@@ -210,6 +211,7 @@ def measure_main(data_dir: Path, chroma_url: str | None, add: Path | None, marke
     out["lexical_ms"] = _timed(lambda q: engine.retriever.search(q, signals=("bm25",)), questions)
     out["hybrid_ms"] = _timed(engine.search, questions)
     out["rss_mb"] = rss_mb()
+    print(f"  so far: {out}", file=sys.stderr, flush=True)
     if add is not None:
         cmd = [sys.executable, "-m", "benchmarks.scale", "--write", str(data_dir), str(add)]
         if chroma_url:
@@ -232,9 +234,11 @@ def measure_main(data_dir: Path, chroma_url: str | None, add: Path | None, marke
 
 
 def _child(args: list[str], env: dict[str, str] | None = None) -> dict[str, Any]:
-    done = subprocess.run([sys.executable, "-m", "benchmarks.scale", *args], capture_output=True, text=True, env=env)
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.scale", *args], stdout=subprocess.PIPE, stderr=None, text=True, env=env
+    )
     if done.returncode != 0:
-        raise SystemExit(f"error: benchmarks.scale {' '.join(args)} failed:\n{done.stderr[-3000:]}")
+        raise SystemExit(f"error: benchmarks.scale {' '.join(args)} failed (its error is above)")
     result = dict(json.loads(done.stdout.strip().splitlines()[-1]))
     print(f"  {result}", file=sys.stderr, flush=True)  # every figure, including those the table leaves out
     return result
