@@ -40,7 +40,27 @@ def load_column(folder: Path, name: str, decode: Callable[[bytes], T]) -> OnDisk
     return OnDisk(blob, offsets, decode)
 
 
-class OnDisk(Sequence[T]):
+class _Lazy(Sequence[T]):
+    """A read-only sequence whose items are fetched one at a time (``_item``); indexes and slices as a list's."""
+
+    def _item(self, j: int) -> T:  # 0 <= j < len(self)
+        raise NotImplementedError
+
+    @overload
+    def __getitem__(self, i: int) -> T: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[T]: ...
+    def __getitem__(self, i: int | slice) -> T | list[T]:
+        n = len(self)
+        if isinstance(i, slice):
+            return [self._item(j) for j in range(*i.indices(n))]
+        j = i + n if i < 0 else i
+        if not 0 <= j < n:
+            raise IndexError(f"index {i} out of range for {n} items")
+        return self._item(j)
+
+
+class OnDisk(_Lazy[T]):
     """A saved column (``load_column``): item i decoded from its bytes each time it is read."""
 
     def __init__(self, blob: np.ndarray, offsets: np.ndarray, decode: Callable[[bytes], T]) -> None:
@@ -53,16 +73,7 @@ class OnDisk(Sequence[T]):
     def __len__(self) -> int:
         return self._n
 
-    @overload
-    def __getitem__(self, i: int) -> T: ...
-    @overload
-    def __getitem__(self, i: slice) -> list[T]: ...
-    def __getitem__(self, i: int | slice) -> T | list[T]:
-        if isinstance(i, slice):
-            return [self[j] for j in range(*i.indices(self._n))]
-        j = i + self._n if i < 0 else i
-        if not 0 <= j < self._n:
-            raise IndexError(f"index {i} out of range for {self._n} items")
+    def _item(self, j: int) -> T:
         return self._decode(bytes(self._bytes[int(self._offsets[j]) : int(self._offsets[j + 1])]))
 
     def __iter__(self) -> Iterator[T]:
@@ -71,7 +82,7 @@ class OnDisk(Sequence[T]):
             yield self._decode(bytes(self._bytes[start:end]))
 
 
-class Chained(Sequence[T]):
+class Chained(_Lazy[T]):
     """``head`` then ``tail`` as one sequence, without copying ``head`` (a base snapshot's column + a delta's)."""
 
     def __init__(self, head: Sequence[T], tail: list[T]) -> None:
@@ -81,20 +92,8 @@ class Chained(Sequence[T]):
     def __len__(self) -> int:
         return len(self._head) + len(self._tail)
 
-    @overload
-    def __getitem__(self, i: int) -> T: ...
-    @overload
-    def __getitem__(self, i: slice) -> list[T]: ...
-    def __getitem__(self, i: int | slice) -> T | list[T]:
-        if isinstance(i, slice):
-            return [self[j] for j in range(*i.indices(len(self)))]
+    def _item(self, j: int) -> T:
         nh = len(self._head)
-        if 0 <= i < nh:  # the common case first: a base row
-            return self._head[i]
-        n = nh + len(self._tail)
-        j = i + n if i < 0 else i
-        if not 0 <= j < n:
-            raise IndexError(f"index {i} out of range for {n} items")
         return self._head[j] if j < nh else self._tail[j - nh]
 
     def __iter__(self) -> Iterator[T]:
@@ -102,7 +101,7 @@ class Chained(Sequence[T]):
         yield from self._tail
 
 
-class Picked(Sequence[T]):
+class Picked(_Lazy[T]):
     """The items of ``source`` at ``rows``, in that order, read from ``source`` when used."""
 
     def __init__(self, source: Sequence[T], rows: list[int]) -> None:
@@ -112,14 +111,8 @@ class Picked(Sequence[T]):
     def __len__(self) -> int:
         return len(self._rows)
 
-    @overload
-    def __getitem__(self, i: int) -> T: ...
-    @overload
-    def __getitem__(self, i: slice) -> list[T]: ...
-    def __getitem__(self, i: int | slice) -> T | list[T]:
-        if isinstance(i, slice):
-            return [self._source[r] for r in self._rows[i]]
-        return self._source[self._rows[i]]
+    def _item(self, j: int) -> T:
+        return self._source[self._rows[j]]
 
     def __iter__(self) -> Iterator[T]:
         return (self._source[r] for r in self._rows)
