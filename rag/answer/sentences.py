@@ -316,7 +316,9 @@ class SentenceAnswerer(ExtractiveAnswerer):
             whole = sents.candidate_keys[i][1] and _ENDS_SENTENCE.search(text.rstrip())
             if whole and any(n not in best.text for n in instances("name", text, asked)):
                 s, e = int(sents.starts[i]), int(sents.ends[i])
-                named = HandCandidate(passage=best.passage, rank=best.rank, start=s, end=e, text=text)
+                named = HandCandidate(
+                    passage=self._span(best.passage, s, e, text), rank=best.rank, start=s, end=e, text=text
+                )
                 return [named, *picked[: MAX_SENTENCES - 1]]
         return picked
 
@@ -330,22 +332,26 @@ class SentenceAnswerer(ExtractiveAnswerer):
 
     def _as_hand(self, c: Candidate) -> HandCandidate:
         """A learned-ranking candidate in the hand-weighted answerer's form (its passage located), for ``render``."""
-        located = self._citation_passage(c)
+        located = self._span(c.passage, c.start, c.end, c.text)
         out = HandCandidate(passage=located, rank=c.rank, start=c.start, end=c.end, text=c.text, tokens=c.tokens)
         out.score = c.score
         return out
 
-    def _citation_passage(self, c: Candidate) -> Passage:
-        located = self.locate_chunk(c.passage.article_id, c.start, c.end) if self.locate_chunk else None
-        chunk_id, index = located or (c.passage.chunk_id, c.passage.index)
-        return c.passage.model_copy(
-            update={"chunk_id": chunk_id, "index": index, "text": c.text, "start": c.start, "end": c.end}
+    def _span(self, passage: Passage, start: int, end: int, text: str) -> Passage:
+        """``passage``'s article narrowed to ``text`` at ``start:end`` and placed in the chunk that holds it, so
+        its citation quotes the span (``Citation.quoting`` slices the passage) from the right chunk."""
+        located = self.locate_chunk(passage.article_id, start, end) if self.locate_chunk else None
+        chunk_id, index = located or (passage.chunk_id, passage.index)
+        return passage.model_copy(
+            update={"chunk_id": chunk_id, "index": index, "text": text, "start": start, "end": end}
         )
 
     def _render(self, question: str, chosen: list[Candidate]) -> Answer:
         """One ``[n]`` per quoted sentence, each a verbatim slice of its article."""
         citations = [
-            Citation.quoting(self._citation_passage(c), n, c.start, c.end, support=round(c.score, 4))
+            Citation.quoting(
+                self._span(c.passage, c.start, c.end, c.text), n, c.start, c.end, support=round(c.score, 4)
+            )
             for n, c in enumerate(chosen, start=1)
         ]
         text = " ".join(f"{c.text} [{n}]" for n, c in enumerate(chosen, start=1))

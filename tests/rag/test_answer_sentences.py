@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import numpy as np
 
 from rag.answer.extractive import Candidate as HandCandidate
+from rag.answer.extractive import render
 from rag.answer.features import FEATURES, _Terms, focus_terms, term_weights, words
 from rag.answer.scorer import MODEL_PATH, hand_scorer, load_scorer
 from rag.answer.sentence_index import ArticleSentences, ChunkLocator, SentenceIndex
@@ -268,3 +269,18 @@ def test_a_recent_reports_sentence_comes_first_when_the_best_is_from_a_month_old
     assert prefer_recent([old_best, weak_recent]) == [old_best, weak_recent]
     fresh_best = cand("july3", 7, 20, 1.0)
     assert prefer_recent([fresh_best, recent]) == [fresh_best, recent]
+
+
+def test_the_naming_sentence_is_cited_from_the_article_even_when_the_best_passage_holds_only_the_best(tmp_path):
+    answerer, _, _ = _answerer(tmp_path)
+    question = "Which company's shares plummeted 35% in one day?"
+    best_text = "The company's shares plummeted 35% in one day after the Justice Department probe became public."
+    start, end = TEXT.index(best_text), TEXT.index(best_text) + len(best_text)
+    # The learned ranking's candidates reach the answer as a passage of their own sentence only.
+    best = HandCandidate(passage=_passage(start, end), rank=0, start=start, end=end, text=best_text)
+    picked = answerer.with_antecedent(question, [best])
+    named = "Supermicro's final deadline to file its annual report is November 18."
+    assert [c.text for c in picked] == [named, best_text]
+    answer = render(question, picked)
+    assert [c.quote for c in answer.citations] == [named, best_text]
+    assert all(TEXT[c.start : c.end] == c.quote for c in answer.citations)
