@@ -135,8 +135,8 @@ def focus_terms(question: str, weights: dict[str, float]) -> tuple[set[str], set
 class _Terms:
     """Weighted terms whose share of a token set (the idf-weighted share of the terms it holds) is asked for
     every candidate: the items and total are taken once, and the union of two or three token sets is tested
-    term by term instead of built. The sums run in the terms' order, so the floats are those of
-    ``math.fsum(w for t, w in terms.items() if t in tokens) / math.fsum(terms.values())``."""
+    term by term instead of built. The sums are ``math.fsum`` (exactly rounded, so the order of the terms does not
+    change a float): ``math.fsum(w for t, w in terms.items() if t in tokens) / math.fsum(terms.values())``."""
 
     __slots__ = ("items", "total")
 
