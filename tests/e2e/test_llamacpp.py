@@ -93,15 +93,16 @@ def test_health_answers_while_the_model_generates(base: str) -> None:
         finished.set()
 
     threading.Thread(target=ask, daemon=True).start()
-    time.sleep(1.0)  # the question reaches the model (retrieval takes well under a second)
+    # Poll from the start and often: how long the model takes depends on the machine (1.5 s on a fast CI
+    # runner, 10-90 s here), and only a check made while the question is in flight tests anything.
     slowest, checks = 0.0, 0
     while not finished.is_set():
         t0 = time.monotonic()
         assert httpx.get(f"{base}/healthz", timeout=30).json() == {"status": "ok"}
         slowest = max(slowest, time.monotonic() - t0)
         checks += 1
-        time.sleep(0.5)
-    assert checks >= 3, "the model answered too fast to test anything"  # SmolLM2 takes 10-90 s here
+        finished.wait(0.05)
+    assert checks >= 3, "the model answered too fast to test anything"
     assert slowest < 5.0, f"/healthz took {slowest:.1f} s while the model generated"
 
 
