@@ -150,3 +150,31 @@ def test_a_sentence_that_only_describes_the_answer_is_quoted_with_the_sentence_t
         "The streaming service announced Sunday that the wildly popular Danish show is green lit for a third season.",
     ]
     _check_citations(engine, answer)
+
+
+def test_a_person_named_by_surname_only_is_quoted_with_the_sentence_giving_the_full_name(
+    engine: Engine, tmp_path
+) -> None:
+    article = {
+        "title": "Harbour authority picks its leader",
+        "source": "Example News",
+        "published": "2024/03/04",
+        "url": "https://example.com/harbour",
+        "text": "Only a month ago few expected much of Maria Lindqvist. "
+        "The vote by the harbour authority's board took place behind closed doors on Monday. "
+        "Speaking after the vote, Lindqvist said she was honoured to become the new chair of the harbour authority. "
+        "The previous chair stepped down in January after a dispute over port fees.",
+    }
+    path = tmp_path / "harbour.jsonl"
+    path.write_text(json.dumps(article) + "\n", encoding="utf-8")
+    engine.ingest_paths([path])
+    answer = engine.ask("Who became the new chair of the harbour authority?")
+    assert not answer.abstained
+    quotes = [c.quote for c in answer.citations]
+    # The best sentence names her by surname; the article's earlier sentence gives her full name, quoted first.
+    assert quotes[0] == "Only a month ago few expected much of Maria Lindqvist."
+    assert (
+        "Speaking after the vote, Lindqvist said she was honoured to become the new chair of the harbour authority."
+        in quotes
+    )
+    _check_citations(engine, answer)
