@@ -293,13 +293,18 @@ def _stem(word: str) -> str:
     return re.sub(r"(?:ies|es|s)$", "", word.lower().strip(".,;:’'"))[:6]
 
 
+_PRONOUN_ONE = {"no", "any", "every", "some", "each"}  # "no one threatened Russia" counts nobody
+
+
 def quantifies(sentence: str, noun: str, reach: int = 4) -> bool:
     """Whether ``sentence`` puts a number on ``noun``: a number (digits or words) at most ``reach`` words before
     it ("31 men", "more than 10,000 monkeypox cases", "six episodes")."""
     tokens = sentence.split()
     target = _stem(noun)
     return any(
-        _NUMBER.fullmatch(token.strip(".,;:()$")) and any(_stem(t) == target for t in tokens[i + 1 : i + 1 + reach])
+        _NUMBER.fullmatch(token.strip(".,;:()$"))
+        and not (token.lower() == "one" and i and tokens[i - 1].lower() in _PRONOUN_ONE)
+        and any(_stem(t) == target for t in tokens[i + 1 : i + 1 + reach])
         for i, token in enumerate(tokens)
     )
 

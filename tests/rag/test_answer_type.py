@@ -105,6 +105,8 @@ def test_a_how_many_question_names_what_it_counts(question: str, noun: str | Non
         ("The season will have six new episodes.", "episodes", True),
         ("Netflix renewed the show for a second season of episodes.", "episodes", False),
         ("Dell shipped 5 servers to xAI, which ordered GPUs from Nvidia.", "gpus", False),
+        ("Putin claims Russia was threatened, but no one threatened Russians.", "russians", False),
+        ("Only one Russian was detained.", "russians", True),
     ],
 )
 def test_a_sentence_counts_the_noun_only_with_a_number_right_before_it(
