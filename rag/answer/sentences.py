@@ -8,14 +8,15 @@ the hand-weighted answerer's best sentence and its further picks from the same a
 once its thresholds and then the check pass, plus the learned model's best sentence when they do not already say
 it (:meth:`SentenceAnswerer.with_learned_best`); ``pick_by="learned"`` quotes the learned model's selection plus
 the hand-weighted best. Held-out figures (sample + RealTime QA store, both models fitted without each question's
-fold, session 8): hybrid RealTime QA correct 0.612 (0.524 before session 6), false abstention 0.039, same-topic
-unanswerable abstention 0.597, sample 0.958 / abstention 0.75, two-part 0.80, and the flagship; learned 0.597 /
-0.029 / 0.597 / 0.917 / 0.75, and the flagship. A "how many X?" question needs a sentence that counts X
+fold, session 8): hybrid RealTime QA correct 0.626 (0.524 before session 6), false abstention 0.044, same-topic
+unanswerable abstention 0.597, sample 1.0 / abstention 0.75, two-part 0.85, and the flagship; learned 0.597 /
+0.034 / 0.597 / 0.917 / 0.75, and the flagship. A "how many X?" question needs a sentence that counts X
 (:meth:`SentenceAnswerer.counted`); a best sentence that only describes what a "which X?" question asks is
 quoted with the sentence before it that names it (:meth:`SentenceAnswerer.with_antecedent`), one that names a
 person by surname only with the sentence that gives the full name (:meth:`SentenceAnswerer.with_full_name`); a
-recent report's sentence leads over a month-old one that scores not much higher (:func:`prefer_recent`). Details in
-docs/measurements.md.
+recent report's sentence leads over a month-old one that scores not much higher (:func:`prefer_recent`), and
+one that other retrieved articles also report gains on one only its article has (``rag.answer.corroboration``).
+Details in docs/measurements.md.
 
 It is an ``ExtractiveAnswerer`` (``answer``/``stream``; ``score`` is the hand-weighted ranking, ``rank`` the
 learned one) and is what ``load_answerer`` returns when a sentence index is available (``Engine`` provides one).
@@ -32,6 +33,7 @@ import numpy as np
 from rag.answer.answer_type import asked_noun, counted_noun, describes, expected_type, instances, quantifies
 from rag.answer.base import ABSTAIN_TEXT
 from rag.answer.condense import split_condensed
+from rag.answer.corroboration import corroborated
 from rag.answer.evidence import evidence_features, load_evidence_check
 from rag.answer.extractive import MAX_SENTENCES, ExtractiveAnswerer, cosine, redundant, render
 from rag.answer.extractive import Candidate as HandCandidate
@@ -276,6 +278,7 @@ class SentenceAnswerer(ExtractiveAnswerer):
         learned, probs = self.rank(question, passages)
         if not self._evidence_answers(question, hand, probs):
             return Answer(question=question, answer=abstention_text(question, hand), abstained=True, mode="extractive")
+        hand = corroborated(hand, self.sentences_of, self.sentence_embedder)
         chosen = one_story(self.select(prefer_recent(hand)))
         picked = self.counted(
             question, self.with_learned_best(chosen, learned[0]) if learned else chosen, hand, learned
