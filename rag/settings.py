@@ -55,6 +55,15 @@ class Settings(BaseSettings):
         ge=0,
         description="Up to this many chunks, dense search runs exactly in memory on cached vectors; above, in Chroma.",
     )
+    # 10: the as-of date alone (most searches) passes nearly every chunk, where any factor would do; 10 also keeps a
+    # since/outlet filter passing 1 in 10 of the nearest chunks off Chroma's filtered query (1.0-1.5 s at 250k
+    # chunks), and 600 unfiltered results cost 22-29 ms there against 14-22 ms for 60 (docs/deploy.md).
+    dense_overfetch: int = Field(
+        10,
+        ge=1,
+        description="Above `NEWSQA_MEMORY_DENSE_MAX_CHUNKS`, dense search asks Chroma unfiltered for this many times "
+        "`candidates` and applies the filters in the process; Chroma filters only when too few of them pass.",
+    )
     rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant.")
     recency_half_life_days: float = Field(
         30.0, gt=0, description="Age at which the recency prior has decayed halfway to its floor."
