@@ -125,56 +125,56 @@ def test_answer_json_schema_is_stable():
     assert {"n", "article_id", "chunk_id", "title", "source", "published", "url", "quote"} <= set(citation)
 
 
+def _quotes(engine: Engine, tmp_path, title: str, text: str, question: str) -> list[str]:
+    """The quotes of the answer to ``question`` over one dated article (ingested from a JSONL file), after checking
+    the answer is not a refusal and every citation is a verbatim slice."""
+    record = {"title": title, "source": "Example News", "published": "2024/03/04", "url": "https://example.com/a"}
+    path = tmp_path / "article.jsonl"
+    path.write_text(json.dumps({**record, "text": text}) + "\n", encoding="utf-8")
+    engine.ingest_paths([path])
+    answer = engine.ask(question)
+    assert not answer.abstained
+    _check_citations(engine, answer)
+    return [c.quote for c in answer.citations]
+
+
 def test_a_sentence_that_only_describes_the_answer_is_quoted_with_the_sentence_that_names_it(
     engine: Engine, tmp_path
 ) -> None:
-    article = {
-        "title": "Streaming renewals this spring",
-        "source": "Example News",
-        "published": "2024/03/04",
-        "url": "https://example.com/renewals",
-        "text": "“Night Harbor” is officially coming back. "
+    text = (
+        "“Night Harbor” is officially coming back. "
         "The streaming service announced Sunday that the wildly popular Danish show is green lit for a third "
         "season. Filming starts in the autumn in Copenhagen, the producers said. "
-        "The cast has not been announced yet, and the release date is still open.",
-    }
-    path = tmp_path / "renewals.jsonl"
-    path.write_text(json.dumps(article) + "\n", encoding="utf-8")
-    engine.ingest_paths([path])
-    answer = engine.ask("Which wildly popular show was green lit for a new season?")
-    assert not answer.abstained
-    quotes = [c.quote for c in answer.citations]
+        "The cast has not been announced yet, and the release date is still open."
+    )
+    quotes = _quotes(
+        engine,
+        tmp_path,
+        "Streaming renewals this spring",
+        text,
+        "Which wildly popular show was green lit for a new season?",
+    )
     # The describing sentence answers the question's words; the one before it names the show.
     assert quotes[:2] == [
         "“Night Harbor” is officially coming back.",
         "The streaming service announced Sunday that the wildly popular Danish show is green lit for a third season.",
     ]
-    _check_citations(engine, answer)
 
 
 def test_a_person_named_by_surname_only_is_quoted_with_the_sentence_giving_the_full_name(
     engine: Engine, tmp_path
 ) -> None:
-    article = {
-        "title": "Harbour authority picks its leader",
-        "source": "Example News",
-        "published": "2024/03/04",
-        "url": "https://example.com/harbour",
-        "text": "Only a month ago few expected much of Maria Lindqvist. "
+    text = (
+        "Only a month ago few expected much of Maria Lindqvist. "
         "The vote by the harbour authority's board took place behind closed doors on Monday. "
         "Speaking after the vote, Lindqvist said she was honoured to become the new chair of the harbour authority. "
-        "The previous chair stepped down in January after a dispute over port fees.",
-    }
-    path = tmp_path / "harbour.jsonl"
-    path.write_text(json.dumps(article) + "\n", encoding="utf-8")
-    engine.ingest_paths([path])
-    answer = engine.ask("Who became the new chair of the harbour authority?")
-    assert not answer.abstained
-    quotes = [c.quote for c in answer.citations]
+        "The previous chair stepped down in January after a dispute over port fees."
+    )
+    question = "Who became the new chair of the harbour authority?"
+    quotes = _quotes(engine, tmp_path, "Harbour authority picks its leader", text, question)
     # The best sentence names her by surname; the article's earlier sentence gives her full name, quoted first.
     assert quotes[0] == "Only a month ago few expected much of Maria Lindqvist."
     assert (
         "Speaking after the vote, Lindqvist said she was honoured to become the new chair of the harbour authority."
         in quotes
     )
-    _check_citations(engine, answer)
