@@ -69,11 +69,16 @@ def test_posting_an_article_delivers_to_the_watch(seeded_engine: Engine) -> None
         article = {"title": "Northport approves light rail", "text": text, "source": "Northport Herald"}
         posted = client.post("/v1/articles", json={**article, "published": "2024-05-07"})
         assert posted.status_code == 201
+        # The receiver records the call before it answers, and the sender marks the row sent only once it has
+        # the 200: wait for both (checking the row as soon as the call arrived raced the sender).
         deadline = time.monotonic() + 30
-        while not receiver.calls and time.monotonic() < deadline:
+        while True:
+            rows = client.get(f"/v1/watches/{watch['id']}").json()["deliveries"]
+            if (receiver.calls and [r["status"] for r in rows] == ["sent"]) or time.monotonic() > deadline:
+                break
             time.sleep(0.05)
         assert [s["title"] for s in receiver.calls[0]["stories"]] == ["Northport approves light rail"]
-        [row] = client.get(f"/v1/watches/{watch['id']}").json()["deliveries"]
+        [row] = rows
         assert (row["article_id"], row["status"]) == (posted.json()["id"], "sent") and row["score"] >= 0.6
         client.__exit__(None, None, None)
     finally:
