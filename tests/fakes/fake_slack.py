@@ -36,6 +36,7 @@ TEAM = "T0001"
 class Call:
     method: str
     params: dict[str, Any]
+    at: float = field(default_factory=time.monotonic)  # when the fake received it (the test process's clock)
 
 
 @dataclass
@@ -80,6 +81,13 @@ class FakeSlack:
                 c.params
                 for c in self.calls
                 if c.method == method and all(c.params.get(k) == v for k, v in match.items())
+            ]
+
+    def times_of(self, method: str, **match: Any) -> list[float]:
+        """When each call ``calls_to(method, **match)`` returns was received (``time.monotonic()``)."""
+        with self._lock:
+            return [
+                c.at for c in self.calls if c.method == method and all(c.params.get(k) == v for k, v in match.items())
             ]
 
     def hooks_to(self, name: str) -> list[dict[str, Any]]:
