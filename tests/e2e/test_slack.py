@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from api.slack import render
+from api.slack.feedback import FeedbackStore
 from tests.builders import FLAGSHIP
 from tests.conftest import cli_env
 from tests.fakes.fake_slack import (
@@ -204,6 +205,9 @@ def test_slash_command_feedback_and_export(
     helpful_id = final_update(fake, "D_E2E_FB")["metadata"]["event_payload"]["answer_id"]
     post(server, form_request(action_fields(render.ACTION_HELPFUL, helpful_id, "D_E2E_FB", hook, user="U_BOB")))
     fake.wait_for(lambda: len(fake.hooks_to("e2e-vote")) == 2)
+    # Bolt acks the modal first and stores its note after, on a worker thread: wait for it before exporting.
+    feedback = FeedbackStore.for_data_dir(data_dir)
+    fake.wait_for(lambda: any(v.note for v in feedback.votes()))
 
     out = tmp_path / "feedback.jsonl"
     export = run(["feedback", "export", "--format", "evalset", "--out", str(out)], cli_env(data_dir))
