@@ -35,6 +35,7 @@ from rag.settings import Settings
 engine = Engine(Settings())
 engine.store.counts()  # open the store before the start signal
 docs = [RawDocument(**json.loads(line)) for line in Path(sys.argv[1]).read_text().splitlines()]
+Path(sys.argv[3]).touch()  # ready
 go = Path(sys.argv[2])
 while not go.exists():
     time.sleep(0.01)
@@ -60,9 +61,10 @@ def run_two(tmp_path: Path, first: list[RawDocument], second: list[RawDocument])
     data_dir = tmp_path / "data"
     go = tmp_path / "go"
     env = cli_env(data_dir, NEWSQA_EMBED_MODEL="hash:384")
+    ready = [tmp_path / f"ready{i}" for i in range(2)]
     procs = [
         subprocess.Popen(
-            [sys.executable, "-c", DRIVER, str(write_docs(tmp_path / f"docs{i}.jsonl", docs)), str(go)],
+            [sys.executable, "-c", DRIVER, str(write_docs(tmp_path / f"docs{i}.jsonl", docs)), str(go), str(ready[i])],
             env=env,
             cwd=ROOT,
             stdout=subprocess.PIPE,
@@ -71,7 +73,15 @@ def run_two(tmp_path: Path, first: list[RawDocument], second: list[RawDocument])
         )
         for i, docs in enumerate([first, second])
     ]
-    time.sleep(3)  # both processes import and open the store, then start together
+    # Both processes import and open the store, then start together. (A fixed 3 s sleep let a slow machine
+    # start one before the other had opened the store, so the two runs need not overlap at all.)
+    deadline = time.monotonic() + 240
+    while not all(r.exists() for r in ready):
+        if any(p.poll() is not None for p in procs) or time.monotonic() > deadline:
+            for p in procs:
+                p.kill()
+            raise AssertionError(f"an ingest process did not get ready: {[p.communicate()[1] for p in procs]}")
+        time.sleep(0.05)
     go.touch()
     results = []
     for proc in procs:
