@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from ingest.watches import store as watch_store
 from ingest.watches.store import CLAIM_LEASE_S, MAX_STORIES, WatchStore
 from rag.errors import NotFound
 from rag.settings import Settings
@@ -78,19 +79,24 @@ def test_sent_rows_are_done_and_counted(store: WatchStore) -> None:
     assert store.thread_watch("C1", "999.9") is None
 
 
-def test_failures_back_off_then_give_up_and_are_recorded(store: WatchStore) -> None:
+def test_failures_back_off_then_give_up_and_are_recorded(store: WatchStore, monkeypatch: pytest.MonkeyPatch) -> None:
     w = store.add("q", webhook_url="https://example.com/h")
     store.enqueue(w.id, [("s1", "s1", 0.7)])
     now = datetime.now(UTC)
+    # mark_failed reads the clock itself: here the test's clock. (It read the real one, checked to within a
+    # second, so a machine stalled a second between the claim and the failure pushed the backoff out.)
+    clock = [now]
+    monkeypatch.setattr(watch_store, "_now", lambda: clock[0])
     [c1] = store.claim_due(now)
     due = store.mark_failed(c1, "webhook answered HTTP 500")
-    assert due is not None and timedelta(seconds=9) < due - now < timedelta(seconds=11)  # backoff_s * 2**0
+    assert due == now + timedelta(seconds=10)  # backoff_s * 2**0
     assert store.claim_due(now) == []  # not due yet
     watch = store.get(w.id)
     assert (watch.failures, watch.last_error) == (1, "webhook answered HTTP 500")
-    [c2] = store.claim_due(now + timedelta(seconds=11))
+    clock[0] = now + timedelta(seconds=11)
+    [c2] = store.claim_due(clock[0])
     due2 = store.mark_failed(c2, "again")
-    assert due2 is not None and due2 - now > timedelta(seconds=20)  # doubled
+    assert due2 == clock[0] + timedelta(seconds=20)  # doubled
     [c3] = store.claim_due(now + timedelta(seconds=60))
     assert c3.attempts == 3 and store.mark_failed(c3, "still down") is None  # the 3rd of 3 attempts: failed
     assert store.claim_due(now + timedelta(days=1)) == []
