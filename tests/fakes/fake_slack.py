@@ -18,11 +18,10 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
-import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 
-from tests.fakes.ports import free_port
+from tests.fakes.ports import free_port, serve_in_thread
 
 BOT_TOKEN = "xoxb-test-token"
 APP_TOKEN = "xapp-test-token"
@@ -192,13 +191,7 @@ class FakeSlack:
 
     # ---- lifecycle -------------------------------------------------------------------------------
     def start(self) -> FakeSlack:
-        self._server = uvicorn.Server(
-            uvicorn.Config(self.build(), host="127.0.0.1", port=self.port, log_level="warning")
-        )
-        self._thread = threading.Thread(target=self._server.run, daemon=True)
-        self._thread.start()
-        while not self._server.started:
-            time.sleep(0.02)
+        self._server, self._thread = serve_in_thread(self.build(), self.port)
         return self
 
     def stop(self) -> None:

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from pydantic import SecretStr
 
 from api.slack.serve import create_slack_app
 from ingest.engine import Engine
 from rag.settings import Settings
 from tests.fakes.fake_slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack
-from tests.fakes.ports import free_port
+from tests.fakes.ports import free_port, serve_in_thread
 
 
 @pytest.fixture
@@ -41,11 +38,7 @@ class BotServer:
         self.port = free_port()
         self.settings = settings
         self.app = app or create_slack_app(settings, engine, **kwargs)
-        self.server = uvicorn.Server(uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning"))
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-        self.thread.start()
-        while not self.server.started:
-            time.sleep(0.02)
+        self.server, self.thread = serve_in_thread(self.app, self.port)
         self.client = httpx.Client(base_url=f"http://127.0.0.1:{self.port}", timeout=30)
 
     def post(self, body: str, headers: dict[str, str]) -> httpx.Response:
