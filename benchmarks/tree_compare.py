@@ -20,6 +20,7 @@ hit holds it (at most 120 s). The questions are read from ``$NEWSQA_EVAL_DATA_DI
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import random
@@ -132,15 +133,22 @@ def fresh(store: str, n: int) -> None:
 
 
 def main() -> None:
-    mode = sys.argv[1] if len(sys.argv) > 1 else ""
-    if mode == "latency" and len(sys.argv) == 3:
-        latency(sys.argv[2])
-    elif mode == "fresh" and len(sys.argv) == 4:
-        fresh(sys.argv[2], int(sys.argv[3]))
-    elif mode == "writer" and len(sys.argv) == 4:
-        writer(sys.argv[2], sys.argv[3])
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    modes = parser.add_subparsers(dest="mode", required=True)
+    modes.add_parser("latency", help="warm search / ask p50/p95 ms and RSS").add_argument("store")
+    fresh_args = modes.add_parser("fresh", help="a write in another process -> searchable here, s")
+    fresh_args.add_argument("store")
+    fresh_args.add_argument("writes", type=int)
+    writer_args = modes.add_parser("writer", help="(internal) ingest one article holding a marker word")
+    writer_args.add_argument("store")
+    writer_args.add_argument("marker")
+    args = parser.parse_args()
+    if args.mode == "latency":
+        latency(args.store)
+    elif args.mode == "fresh":
+        fresh(args.store, args.writes)
     else:
-        raise SystemExit(__doc__)
+        writer(args.store, args.marker)
 
 
 if __name__ == "__main__":
