@@ -7,9 +7,9 @@ process times, over ``--questions`` RealTime QA questions spread over the set: h
 and its dense side (``Retriever._chroma_dense`` where the tree has it, else ``ChromaStore.dense_search``; query
 embedding excluded), once as of now (every chunk passes the date filter) and once as of each question's date (as
 the evals ask), and counts the dense queries sent to Chroma with and without a filter; plus Chroma's unfiltered
-query for 60 and 600 results. After each round it prints how many searches returned the same passages, in the
-same order, as the first tree's. The first process of a store without a saved lexical index builds it (its cold
-start says so).
+query for 60 and 600 results, and its RSS (after the load; after each mode, now and peak). After each round it
+prints how many searches returned the same passages, in the same order, as the first tree's. The first process
+of a store without a saved lexical index builds it (its cold start says so).
 
     python -m benchmarks.dense_filter --store /tmp/newsqa-scale-250000 --tree /work/main --tree . [--rounds 2]
 """
@@ -35,6 +35,12 @@ def _p50_p95(times: list[float]) -> list[float]:
     return [round(percentile(times, 50) or 0.0), round(percentile(times, 95) or 0.0)]
 
 
+def _rss_mb() -> list[int]:
+    """This process's resident memory now and at its peak, in MB."""
+    status = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines() if ":" in line)
+    return [int(status[k].split()[0]) // 1024 for k in ("VmRSS", "VmHWM")]
+
+
 def child(store: Path, n_questions: int) -> dict[str, Any]:
     """One process of one tree: the timings above, as one JSON object."""
     import rag
@@ -45,6 +51,7 @@ def child(store: Path, n_questions: int) -> dict[str, Any]:
     engine.warm_up()
     out: dict[str, Any] = {"code": str(Path(rag.__file__).parent.parent), "cold_s": round(time.perf_counter() - t, 1)}
     out["chunks"] = int(engine.bm25.current().alive.sum())
+    out["rss_mb_after_load"] = _rss_mb()
     questions = realtimeqa_questions()
     step = max(1, len(questions) // n_questions)
     questions = questions[::step][:n_questions]
@@ -83,6 +90,7 @@ def child(store: Path, n_questions: int) -> dict[str, Any]:
             hybrid_ms.append((time.perf_counter() - t) * 1000)
             results.append([h.chunk_id for h in hits])
         out[mode] = {"hybrid_ms": _p50_p95(hybrid_ms), "dense_ms": _p50_p95(dense_ms), "chroma_queries": dict(sent)}
+        out[mode]["rss_mb"] = _rss_mb()  # now, peak
         out[f"results_{mode}"] = results
         print(f"  {out}", file=sys.stderr, flush=True)
     vectors = [engine.embedder.embed([q.text])[0] for q in questions]
