@@ -30,7 +30,15 @@ from datetime import datetime
 
 import numpy as np
 
-from rag.answer.answer_type import asked_noun, counted_noun, describes, expected_type, instances, quantifies
+from rag.answer.answer_type import (
+    asked_noun,
+    counted_noun,
+    describes,
+    expected_type,
+    instances,
+    quantifies,
+    question_words,
+)
 from rag.answer.base import ABSTAIN_TEXT
 from rag.answer.condense import split_condensed
 from rag.answer.corroboration import corroborated
@@ -46,7 +54,6 @@ from rag.types import Answer, Citation, Passage
 
 ANTECEDENT_REACH = 3  # sentences looked back for the one naming what the best sentence describes
 _ENDS_SENTENCE = re.compile(r"[.!?][\"”’']?$")
-_WORD = re.compile(r"[\w’'-]+")
 STALE_DAYS, RECENT_DAYS = 30, 7  # a best sentence this much older than the newest article yields to a recent one
 RECENT_RATIO, RECENT_LOOKAHEAD = 0.7, 10  # ... scoring within this share of it, among this many
 COUNT_LOOKAHEAD = 10  # sentences of each ranking searched for one that counts what a "how many" question asks
@@ -314,19 +321,15 @@ class SentenceAnswerer(ExtractiveAnswerer):
         best = picked[0] if picked else None
         if noun is None or best is None or best.in_title or not describes(best.text, noun):
             return picked
-        sents = self.sentences_of(best.passage.article_id)
-        at = next((i for i, s in enumerate(sents.starts) if int(s) == best.start), None) if sents else None
-        if sents is None or at is None:
+        located = self._in_article(best)
+        if located is None:
             return picked
+        sents, at = located
         for i in range(at - 1, max(at - 1 - ANTECEDENT_REACH, -1), -1):
             text = sents.texts[i]
             whole = sents.candidate_keys[i][1] and _ENDS_SENTENCE.search(text.rstrip())
             if whole and any(n not in best.text for n in instances("name", text, asked)):
-                s, e = int(sents.starts[i]), int(sents.ends[i])
-                named = HandCandidate(
-                    passage=self._span(best.passage, s, e, text), rank=best.rank, start=s, end=e, text=text
-                )
-                return [named, *picked[: MAX_SENTENCES - 1]]
+                return self._led_by(picked, sents, i)
         return picked
 
     def with_full_name(self, question: str, picked: list[HandCandidate]) -> list[HandCandidate]:
@@ -340,7 +343,7 @@ class SentenceAnswerer(ExtractiveAnswerer):
         best = picked[0] if picked else None
         if best is None or best.in_title or expected_type(asked) != "name":
             return picked
-        asked_words = {w.lower() for w in _WORD.findall(asked)}
+        asked_words = question_words(asked)
         surnames = [
             n
             for n in instances("name", best.text, asked)
@@ -349,19 +352,28 @@ class SentenceAnswerer(ExtractiveAnswerer):
         said = " ".join(c.text for c in picked)
         full_names = [re.compile(rf"\b[A-Z][\w’'.-]+\s+{re.escape(n)}\b") for n in surnames]
         missing = [f for f in full_names if not f.search(said)]
-        sents = self.sentences_of(best.passage.article_id) if missing else None
-        at = next((i for i, s in enumerate(sents.starts) if int(s) == best.start), None) if sents else None
-        if sents is None or at is None:
+        located = self._in_article(best) if missing else None
+        if located is None:
             return picked
+        sents, at = located
         for i in range(at):
-            text = sents.texts[i]
-            if sents.candidate_keys[i][1] and any(f.search(text) for f in missing):
-                s, e = int(sents.starts[i]), int(sents.ends[i])
-                named = HandCandidate(
-                    passage=self._span(best.passage, s, e, text), rank=best.rank, start=s, end=e, text=text
-                )
-                return [named, *picked[: MAX_SENTENCES - 1]]
+            if sents.candidate_keys[i][1] and any(f.search(sents.texts[i]) for f in missing):
+                return self._led_by(picked, sents, i)
         return picked
+
+    def _in_article(self, best: HandCandidate) -> tuple[ArticleSentences, int] | None:
+        """The sentences of ``best``'s article and ``best``'s index among them (None: no index, or not found)."""
+        sents = self.sentences_of(best.passage.article_id)
+        at = next((i for i, s in enumerate(sents.starts) if int(s) == best.start), None) if sents else None
+        return None if sents is None or at is None else (sents, at)
+
+    def _led_by(self, picked: list[HandCandidate], sents: ArticleSentences, i: int) -> list[HandCandidate]:
+        """``picked`` led by sentence ``i`` of its best sentence's article (cited from the chunk that holds it),
+        at most ``MAX_SENTENCES`` in all."""
+        best, text = picked[0], sents.texts[i]
+        s, e = int(sents.starts[i]), int(sents.ends[i])
+        named = HandCandidate(passage=self._span(best.passage, s, e, text), rank=best.rank, start=s, end=e, text=text)
+        return [named, *picked[: MAX_SENTENCES - 1]]
 
     def with_learned_best(self, chosen: list[HandCandidate], best: Candidate) -> list[HandCandidate]:
         """The hand-weighted selection, with the learned ranking's best sentence in its last place when the
