@@ -15,6 +15,8 @@ import re
 from functools import lru_cache
 from typing import Literal
 
+from rag.text.lexicon import STOPWORDS
+
 AnswerType = Literal["date", "amount", "count", "name", "place", "reason", "yesno", "other"]
 TYPES: tuple[AnswerType, ...] = ("date", "amount", "count", "name", "place", "reason", "yesno", "other")
 
@@ -340,3 +342,29 @@ def describes(sentence: str, noun: str) -> bool:
                     return True
                 break
     return False
+
+
+_DEMONSTRATIVE = re.compile(
+    r"^(?:(?:but|and|so|yet|still),?\s+)?(?:those|these|that|this|such)\s+((?:[a-z][\w’'-]*\s*){1,3})", re.I
+)
+# "This week, ..." and "That day ..." say when, not what: no antecedent to find.
+_WHEN_WORDS = frozenset("week weekend year month day morning afternoon evening night time season summer spring "
+                        "fall autumn winter".split())  # fmt: skip
+
+
+def anaphor(sentence: str) -> list[str]:
+    """The content words of the description a sentence opens with when it refers back to something named
+    before it ("But those supermarket shelves are now empty" -> ["supermarket", "shelves"]), else []."""
+    match = _DEMONSTRATIVE.match(sentence.strip())
+    if match is None:
+        return []
+    words = [w.strip("’'").lower() for w in match.group(1).split()]
+    if re.sub(r"[’']s$", "", words[0]) in _WHEN_WORDS or re.fullmatch(_AUX, words[0]):
+        return []  # "This week, ..." says when; "That is ..." is a pronoun, not a description
+    return [w for w in words if len(w) > 3 and w not in STOPWORDS]
+
+
+def refers_to(antecedent: str, words: list[str]) -> bool:
+    """Whether ``antecedent`` holds one of ``words`` (compared by their first six letters, plural dropped)."""
+    wanted = {_stem(w) for w in words}
+    return any(_stem(t) in wanted for t in re.findall(r"[\w’'-]+", antecedent))

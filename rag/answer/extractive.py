@@ -31,6 +31,7 @@ from rag.answer.answer_type import expected_type, instances
 from rag.answer.byline import asks_for_author, byline_answer
 from rag.answer.condense import condense_question, split_condensed
 from rag.answer.cues import Cue, cue_match, question_cue
+from rag.answer.places import asked_place, place_cue
 from rag.answer.sentence_index import TextEmbedder
 from rag.embedders import Embedder
 from rag.markup import neutralise
@@ -207,6 +208,7 @@ class ExtractiveAnswerer:
         total = math.fsum(weights.values()) or 1.0
         asked, _ = split_condensed(question)
         cue: Cue = question_cue(asked)
+        place = asked_place(asked)
         context_tokens = {id(p): set(tokenize([f"{p.title or ''}\n{p.text}"])[0]) for p in passages}
         for c in candidates:
             c.tokens = set(tokenize([c.text])[0])
@@ -217,7 +219,7 @@ class ExtractiveAnswerer:
                 math.fsum(counted.values()) or 1.0
             )
             c.context = math.fsum(w for t, w in weights.items() if t in context_tokens[id(c.passage)]) / total
-            c.cue = cue_match(cue, c.text, asked)
+            c.cue = place_cue(place, c.text, asked) if place else cue_match(cue, c.text, asked)
         # A headline is quoted only when it holds something of the kind asked (a new name, date or number) that
         # the article's retrieved text does not: a headline matches its story's terms so well that, quoted
         # whenever it holds such a thing, it outscored the body sentence saying the same in full.

@@ -8,13 +8,12 @@ the hand-weighted answerer's best sentence and its further picks from the same a
 once its thresholds and then the check pass, plus the learned model's best sentence when they do not already say
 it (:meth:`SentenceAnswerer.with_learned_best`); ``pick_by="learned"`` quotes the learned model's selection plus
 the hand-weighted best. Held-out figures (sample + RealTime QA store, both models fitted without each question's
-fold, session 8): hybrid RealTime QA correct 0.626 (0.524 before session 6), false abstention 0.044, same-topic
-unanswerable abstention 0.597, sample 1.0 / abstention 0.75, two-part 0.85, and the flagship; learned 0.597 /
-0.034 / 0.597 / 0.917 / 0.75, and the flagship. A "how many X?" question needs a sentence that counts X
-(:meth:`SentenceAnswerer.counted`); a best sentence that only describes what a "which X?" question asks is
-quoted with the sentence before it that names it (:meth:`SentenceAnswerer.with_antecedent`), one that names a
-person by surname only with the sentence that gives the full name (:meth:`SentenceAnswerer.with_full_name`); a
-recent report's sentence leads over a month-old one that scores not much higher (:func:`prefer_recent`), and
+fold, session 9): hybrid RealTime QA correct 0.655 (0.524 before session 6), false abstention 0.044, same-topic
+unanswerable abstention 0.597, sample 1.0 / abstention 0.75, two-part 0.85, and the flagship; learned 0.617 /
+0.029 / 0.597 / 0.917 / 0.75, and the flagship. A "how many X?" question needs a sentence that counts X
+(:meth:`SentenceAnswerer.counted`); a best sentence that only refers to the answer is led by the sentence of its
+article that names it (``rag.answer.leads``: an antecedent, a full name, a country named instead of its demonym);
+a recent report's sentence leads over a month-old one that scores not much higher (:func:`prefer_recent`), and
 one that other retrieved articles also report gains on one only its article has (``rag.answer.corroboration``).
 Details in docs/measurements.md.
 
@@ -30,15 +29,7 @@ from datetime import datetime
 
 import numpy as np
 
-from rag.answer.answer_type import (
-    asked_noun,
-    counted_noun,
-    describes,
-    expected_type,
-    instances,
-    quantifies,
-    question_words,
-)
+from rag.answer.answer_type import counted_noun, expected_type, quantifies
 from rag.answer.base import ABSTAIN_TEXT
 from rag.answer.condense import split_condensed
 from rag.answer.corroboration import corroborated
@@ -46,14 +37,13 @@ from rag.answer.evidence import evidence_features, load_evidence_check
 from rag.answer.extractive import MAX_SENTENCES, ExtractiveAnswerer, cosine, redundant, render
 from rag.answer.extractive import Candidate as HandCandidate
 from rag.answer.features import Candidate, candidates, featurize, focus_terms, term_weights
+from rag.answer.leads import LeadSentences
 from rag.answer.scorer import Scorer, hand_scorer, load_scorer
 from rag.answer.sentence_index import ArticleSentences
 from rag.embedders import Embedder
 from rag.settings import Settings
 from rag.types import Answer, Citation, Passage
 
-ANTECEDENT_REACH = 3  # sentences looked back for the one naming what the best sentence describes
-_ENDS_SENTENCE = re.compile(r"[.!?][\"”’']?$")
 STALE_DAYS, RECENT_DAYS = 30, 7  # a best sentence this much older than the newest article yields to a recent one
 RECENT_RATIO, RECENT_LOOKAHEAD = 0.7, 10  # ... scoring within this share of it, among this many
 COUNT_LOOKAHEAD = 10  # sentences of each ranking searched for one that counts what a "how many" question asks
@@ -189,6 +179,7 @@ class SentenceAnswerer(ExtractiveAnswerer):
         super().__init__(embedder, settings, idf=idf, sentence_embedder=self.vector_embedder)
         self.sentences_of = sentences_of or (lambda _aid: None)
         self.locate_chunk = locate_chunk
+        self.leads = LeadSentences(self.sentences_of, self._span)
         self.scorer = scorer or load_scorer() or hand_scorer()
         # "hand": the hand-weighted answerer picks the sentences (it keeps answers the learned scorer loses, such
         # as the flagship over a one-article store) and this class only decides whether to answer.
@@ -263,9 +254,7 @@ class SentenceAnswerer(ExtractiveAnswerer):
         best = hand[0]
         if not any(_says_same(best, c) for c in picked):
             picked = [*picked[: MAX_SENTENCES - 1], best]
-        picked = self.with_full_name(
-            question, self.with_antecedent(question, self.counted(question, picked, hand, ranked))
-        )
+        picked = self.leads.lead(question, self.counted(question, picked, hand, ranked))
         if not picked:
             return Answer(
                 question=question, answer=abstention_text(question, ranked), abstained=True, mode="extractive"
@@ -290,7 +279,7 @@ class SentenceAnswerer(ExtractiveAnswerer):
         picked = self.counted(
             question, self.with_learned_best(chosen, learned[0]) if learned else chosen, hand, learned
         )
-        picked = self.with_full_name(question, self.with_antecedent(question, picked))
+        picked = self.leads.lead(question, picked)
         if not picked:
             return Answer(question=question, answer=abstention_text(question, hand), abstained=True, mode="extractive")
         return render(question, picked)
@@ -309,71 +298,6 @@ class SentenceAnswerer(ExtractiveAnswerer):
             return picked
         pool = [*hand[:COUNT_LOOKAHEAD], *(self._as_hand(c) for c in learned[:COUNT_LOOKAHEAD])]
         return next(([c] for c in pool if quantifies(c.text, noun)), [])
-
-    def with_antecedent(self, question: str, picked: list[HandCandidate]) -> list[HandCandidate]:
-        """``picked`` with, in first place, the sentence that names what its best sentence only describes: for a
-        "which show ...?" question answered by "Netflix announced that the wildly popular South Korean show is
-        green lit", the nearest of the ``ANTECEDENT_REACH`` sentences before it that holds a new name ("“Squid
-        Game” is officially coming back."). Measured held-out: RealTime QA +2 questions, none lost; no other
-        set changed (docs/measurements.md, session 7)."""
-        asked = split_condensed(question)[0]
-        noun = asked_noun(asked) if picked and expected_type(asked) == "name" else None
-        best = picked[0] if picked else None
-        if noun is None or best is None or best.in_title or not describes(best.text, noun):
-            return picked
-        located = self._in_article(best)
-        if located is None:
-            return picked
-        sents, at = located
-        for i in range(at - 1, max(at - 1 - ANTECEDENT_REACH, -1), -1):
-            text = sents.texts[i]
-            whole = sents.candidate_keys[i][1] and _ENDS_SENTENCE.search(text.rstrip())
-            if whole and any(n not in best.text for n in instances("name", text, asked)):
-                return self._led_by(picked, sents, i)
-        return picked
-
-    def with_full_name(self, question: str, picked: list[HandCandidate]) -> list[HandCandidate]:
-        """``picked`` with, in first place, the sentence that introduces by full name someone its best sentence
-        names by surname only: "Who became the new prime minister?" answered by "..., Sunak said he was
-        honored" is quoted with the article's earlier "... Rishi Sunak." (a reader asking "who" wants the name
-        the article gives). Only for questions asking for a name, only before the best sentence in its article,
-        and not when the answer already gives the full name. Measured held-out: RealTime QA +1 question, none
-        lost; two-part +1; no other set changed (docs/measurements.md, session 8)."""
-        asked = split_condensed(question)[0]
-        best = picked[0] if picked else None
-        if best is None or best.in_title or expected_type(asked) != "name":
-            return picked
-        asked_words = question_words(asked)
-        surnames = [
-            n
-            for n in instances("name", best.text, asked)
-            if n.isalpha() and n.istitle() and n.lower() not in asked_words
-        ]
-        said = " ".join(c.text for c in picked)
-        full_names = [re.compile(rf"\b[A-Z][\w’'.-]+\s+{re.escape(n)}\b") for n in surnames]
-        missing = [f for f in full_names if not f.search(said)]
-        located = self._in_article(best) if missing else None
-        if located is None:
-            return picked
-        sents, at = located
-        for i in range(at):
-            if sents.candidate_keys[i][1] and any(f.search(sents.texts[i]) for f in missing):
-                return self._led_by(picked, sents, i)
-        return picked
-
-    def _in_article(self, best: HandCandidate) -> tuple[ArticleSentences, int] | None:
-        """The sentences of ``best``'s article and ``best``'s index among them (None: no index, or not found)."""
-        sents = self.sentences_of(best.passage.article_id)
-        at = next((i for i, s in enumerate(sents.starts) if int(s) == best.start), None) if sents else None
-        return None if sents is None or at is None else (sents, at)
-
-    def _led_by(self, picked: list[HandCandidate], sents: ArticleSentences, i: int) -> list[HandCandidate]:
-        """``picked`` led by sentence ``i`` of its best sentence's article (cited from the chunk that holds it),
-        at most ``MAX_SENTENCES`` in all."""
-        best, text = picked[0], sents.texts[i]
-        s, e = int(sents.starts[i]), int(sents.ends[i])
-        named = HandCandidate(passage=self._span(best.passage, s, e, text), rank=best.rank, start=s, end=e, text=text)
-        return [named, *picked[: MAX_SENTENCES - 1]]
 
     def with_learned_best(self, chosen: list[HandCandidate], best: Candidate) -> list[HandCandidate]:
         """The hand-weighted selection, with the learned ranking's best sentence in its last place when the

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rag.answer.answer_type import (
+    anaphor,
     asked_noun,
     asked_sentence,
     counted_noun,
@@ -12,6 +13,7 @@ from rag.answer.answer_type import (
     expected_type,
     instances,
     quantifies,
+    refers_to,
     type_match,
 )
 
@@ -140,3 +142,24 @@ def test_a_which_question_names_the_noun_it_asks_for(question: str, noun: str | 
 )
 def test_a_sentence_describes_the_asked_thing_instead_of_naming_it(sentence: str, expected: bool) -> None:
     assert describes(sentence, "show") is expected
+
+
+@pytest.mark.parametrize(
+    ("sentence", "words"),
+    [
+        ("But those supermarket shelves are now empty, sparking outrage.", ["supermarket", "shelves"]),
+        ("These measures take effect on Monday.", ["measures", "take", "effect"]),
+        ("This week, the company cut its forecast.", []),  # says when, not what
+        ("That year’s harvest was poor.", []),
+        ("The company cut its forecast.", []),
+        ("This is a turning point.", []),
+    ],
+)
+def test_a_sentence_that_refers_back_gives_the_words_of_its_description(sentence: str, words: list[str]) -> None:
+    assert anaphor(sentence) == words
+
+
+def test_an_antecedent_holds_a_word_of_the_description_in_any_number() -> None:
+    words = ["supermarket", "shelves"]
+    assert refers_to("Most French mustard is sold in supermarkets.", words)
+    assert not refers_to("France is the largest consumer of mustard in the world.", words)

@@ -178,3 +178,44 @@ def test_a_person_named_by_surname_only_is_quoted_with_the_sentence_giving_the_f
         "Speaking after the vote, Lindqvist said she was honoured to become the new chair of the harbour authority."
         in quotes
     )
+
+
+def test_a_country_named_only_by_its_demonym_is_quoted_with_the_sentence_naming_it(engine: Engine, tmp_path) -> None:
+    text = (
+        "Iranian lawmakers have urged the country’s judiciary to “show no leniency” to protesters in a letter, as "
+        "thousands of people continue to rally on the streets. "
+        "The letter was read out in parliament on Sunday. "
+        "In the letter, signed by 227 of Iran’s 290 members of parliament, the lawmakers call for a harsh lesson."
+    )
+    question = "Which country’s lawmakers have urged officials to “show no leniency” to protesters?"
+    quotes = _quotes(engine, tmp_path, "Lawmakers urge harsh sentences for protesters", text, question)
+    # The best sentence says "Iranian"; the article's sentence that names Iran leads the answer.
+    assert quotes[0].startswith("In the letter, signed by 227 of Iran’s 290 members")
+    assert quotes[1].startswith("Iranian lawmakers have urged")
+
+
+def test_a_sentence_that_refers_back_is_quoted_with_the_sentence_it_refers_to(engine: Engine, tmp_path) -> None:
+    text = (
+        "France is the largest consumer of mustard in the world. "
+        "Its relationship with the condiment stretches back to the Middle Ages. "
+        "Nowadays, most French mustard is produced by large brands and sold in supermarkets. "
+        "But those supermarket shelves are now empty, sparking outrage across the country."
+    )
+    question = "Supermarkets in France are struggling to stock which condiment, sparking outrage across the country?"
+    quotes = _quotes(engine, tmp_path, "A shortage in France", text, question)
+    # "those supermarket shelves" answers the question's words; the sentence before it says what they held.
+    assert quotes[:2] == [
+        "Nowadays, most French mustard is produced by large brands and sold in supermarkets.",
+        "But those supermarket shelves are now empty, sparking outrage across the country.",
+    ]
+
+
+def test_a_which_state_question_is_answered_by_the_sentence_naming_a_state(engine: Engine, tmp_path) -> None:
+    text = (
+        "In the release, the assemblyman referenced the unfair targeting of Black pedestrians for jaywalking "
+        "arrests by Police Officers. "
+        "The new law says jaywalking is no longer enforced in Oregon unless there is immediate danger. "
+        "The governor signed the bill on Friday."
+    )
+    quotes = _quotes(engine, tmp_path, "Freedom to walk", text, "Which state announced it is legalizing jaywalking?")
+    assert "Oregon" in quotes[0]

@@ -1,0 +1,80 @@
+"""Questions that ask for a country, a US state or a continent, and the places a sentence names."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.answer.places import asked_place, demonym_kinds, demonym_places, named_places, place_cue
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("Which country declared victory against the Covid-19 pandemic this week?", "country"),
+        ("Which island nation plunged into chaos in recent days?", "country"),
+        ("Which country’s lawmakers have urged officials to show no leniency to protesters?", "country"),
+        ("Lawmakers met this week. In which key state did Democrats flip a Senate seat?", "state"),
+        ("Which state announced it is legalizing jaywalking?", "state"),
+        ("To reduce waste, which continent will require a common charging standard?", "continent"),
+        ("Which company cut its forecast?", None),
+        ("Where did the director revolutionize cinema?", None),
+    ],
+)
+def test_the_place_a_question_asks_for(question: str, kind: str | None) -> None:
+    assert asked_place(question) == kind
+
+
+def test_a_demonym_stands_for_a_country_or_continent_only_where_one_is_asked_for() -> None:
+    assert demonym_kinds("Which country elected a leftist leader?") == ("country",)
+    assert demonym_kinds("Where did he revolutionize cinema in the 1960s?") == ("country", "continent")
+    assert demonym_kinds("Which state approved the measure?") == ()
+    assert demonym_kinds("Which company cut its forecast?") == ()
+
+
+@pytest.mark.parametrize(
+    ("sentence", "question", "named"),
+    [
+        ("North Korea has reported no new cases since July 29.", "Which country declared victory?", ["North Korea"]),
+        # "North Korean" is a demonym: no country is named, and "Korea" is not found inside it.
+        ("North Korean leader Kim Jong Un declared victory.", "Which country declared victory?", []),
+        ("Iran’s parliament signed the letter.", "Which country's lawmakers wrote?", ["Iran"]),
+        (
+            "Liz Truss resigned, pitching Britain into turmoil.",
+            "Which country saw its leader resign?",
+            ["United Kingdom"],
+        ),
+        # A country the question already names is no answer.
+        ("The US and Canada signed the deal.", "Which country signed a deal with the US?", ["Canada"]),
+        ("Prices rose 5% in Japan on Monday.", "Which country saw prices rise?", ["Japan"]),
+        ("Officials from Georgia met in Tbilisi.", "Which country hosted the talks?", ["Georgia"]),
+    ],
+)
+def test_the_countries_a_sentence_names(sentence: str, question: str, named: list[str]) -> None:
+    assert named_places("country", sentence, question) == named
+
+
+def test_states_and_continents_come_from_their_own_lists() -> None:
+    sentence = "Jaywalking is arbitrarily enforced in California, the assemblyman said in Europe."
+    assert named_places("state", sentence, "Which state legalized jaywalking?") == ["California"]
+    assert named_places("continent", sentence, "Which continent requires USB-C?") == ["Europe"]
+
+
+def test_a_demonym_points_at_its_country_unless_the_question_has_it() -> None:
+    assert demonym_places("Iranian lawmakers have urged the judiciary.", "Which country's lawmakers?") == ["Iran"]
+    assert demonym_places("Saudi Arabian officials seized toys.", "Which country seized toys?") == ["Saudi Arabia"]
+    assert demonym_places("European regulators agreed.", "Which continent agreed?") == ["Europe"]
+    assert demonym_places("Iranian lawmakers have urged the judiciary.", "Did Iran's parliament act?") == []
+
+
+@pytest.mark.parametrize(
+    ("kind", "sentence", "cue"),
+    [
+        ("country", "7.0-magnitude earthquake shook parts of the Philippines today.", 1.0),
+        ("country", "Iranian lawmakers have urged the judiciary to show no leniency.", 0.5),
+        ("country", "President Donald Trump declared a premature victory over COVID-19.", 0.0),
+        ("state", "A ticket was sold in Altadena, California, officials said.", 1.0),
+        ("state", "Californian officials said a ticket was sold.", 0.0),  # no state demonyms
+    ],
+)
+def test_the_place_cue_of_a_sentence(kind: str, sentence: str, cue: float) -> None:
+    assert place_cue(kind, sentence, "Which place is it?") == cue  # type: ignore[arg-type]
