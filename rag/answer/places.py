@@ -18,8 +18,11 @@ from rag.text.places import CONTINENTS, COUNTRIES, COUNTRY_ALIASES, DEMONYMS, US
 
 PlaceKind = Literal["country", "state", "continent"]
 
+# "which (island) nation", "what (key) state"; not "what is the state of ...", where "state" is no place.
 _ASKS = re.compile(
-    r"\b(?:which|what)\s+(?:[\w’'-]+\s+){0,2}?(countr(?:y|ies)|nations?|states?|continents?)(?:’s|'s)?\b", re.I
+    r"\b(?:which|what)\s+(?:(?!(?:is|are|was|were|the|a|an|do|does|did|has|have|had|will|would|can|could)\b)"
+    r"[\w’'-]+\s+){0,2}?(countr(?:y|ies)|nations?|states?|continents?)(?:’s|'s)?\b",
+    re.I,
 )
 
 

@@ -17,6 +17,7 @@ from rag.answer.places import asked_place, demonym_kinds, demonym_places, named_
         ("Which state announced it is legalizing jaywalking?", "state"),
         ("To reduce waste, which continent will require a common charging standard?", "continent"),
         ("Which company cut its forecast?", None),
+        ("What is the state of the economy after the rate rise?", None),
         ("Where did the director revolutionize cinema?", None),
     ],
 )
