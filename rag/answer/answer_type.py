@@ -15,7 +15,7 @@ import re
 from functools import lru_cache
 from typing import Literal
 
-from rag.text.lexicon import STOPWORDS
+from rag.text.lexicon import NOT_ENTITIES, STOPWORDS
 
 AnswerType = Literal["date", "amount", "count", "name", "place", "reason", "yesno", "other"]
 TYPES: tuple[AnswerType, ...] = ("date", "amount", "count", "name", "place", "reason", "yesno", "other")
@@ -51,88 +51,10 @@ _REASON = re.compile(
 )
 _PLACE_CUE = re.compile(r"\b(?:in|at|from|near|to|across|outside|inside)\s+(?:the\s+)?[A-Z][\w.'’-]+")
 _NAME = re.compile(r"\b[A-Z][\w’'&.-]*(?:\s+(?:(?:of|the|de|van|von|&|and)\s+)?[A-Z][\w’'&.-]*)*")
-_LEADING = {
-    "the",
-    "a",
-    "an",
-    "in",
-    "on",
-    "at",
-    "but",
-    "and",
-    "or",
-    "if",
-    "it",
-    "its",
-    "this",
-    "that",
-    "these",
-    "those",
-    "he",
-    "she",
-    "they",
-    "we",
-    "i",
-    "you",
-    "his",
-    "her",
-    "their",
-    "our",
-    "as",
-    "for",
-    "to",
-    "of",
-    "with",
-    "by",
-    "from",
-    "after",
-    "before",
-    "when",
-    "while",
-    "since",
-    "so",
-    "then",
-    "there",
-    "here",
-    "what",
-    "which",
-    "who",
-    "why",
-    "how",
-    "mr",
-    "ms",
-    "mrs",
-    "dr",
-    "however",
-    "meanwhile",
-    "also",
-    "still",
-    "according",
-    "last",
-    "next",
-    "monday",
-    "tuesday",
-    "wednesday",
-    "thursday",
-    "friday",
-    "saturday",
-    "sunday",
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
+_LEADING = NOT_ENTITIES | {
+    "january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november",
     "december",
-    "cnn",
-    "ap",
-    "reuters",
-}
+}  # fmt: skip
 
 # (pattern on the question, type): first match wins, so the specific rules come first.
 _RULES: list[tuple[re.Pattern[str], AnswerType]] = [
@@ -279,9 +201,11 @@ def type_match(kind: AnswerType, sentence: str, question: str) -> float:
     return 1.0 if instances(kind, sentence, question) else 0.0
 
 
-_AUX = r"(?:is|are|was|were|will|would|did|does|do|has|have|had|could|can|should|might|may)"
+AUXILIARY = r"(?:is|are|was|were|will|would|did|does|do|has|have|had|could|can|should|might|may)"
 # What a "how many" question counts: the word before its verb (an auxiliary, a preposition or a past tense).
-_COUNTED = re.compile(rf"\bhow many\s+(?:[\w’'-]+\s+){{0,3}}?([\w’'-]+)\s+(?:{_AUX}|in|of|at|for|on|to|\w+ed)\b", re.I)
+_COUNTED = re.compile(
+    rf"\bhow many\s+(?:[\w’'-]+\s+){{0,3}}?([\w’'-]+)\s+(?:{AUXILIARY}|in|of|at|for|on|to|\w+ed)\b", re.I
+)
 _NUMBER = re.compile(rf"\d[\d,.]*(?:st|nd|rd|th)?|{_NUMWORD}|dozen|hundred|thousand|million|billion", re.I)
 
 
@@ -312,7 +236,7 @@ def quantifies(sentence: str, noun: str, reach: int = 4) -> bool:
 
 
 _ASKED_NOUN = re.compile(
-    rf"\b(?:which|what)\s+(?:[\w’'-]+\s+){{0,3}}?([\w’'-]+)\s+(?:{_AUX}|in|of|at|for|on|to|\w+ed|won|got|saw|made|became|took|had|\w+s)\b",
+    rf"\b(?:which|what)\s+(?:[\w’'-]+\s+){{0,3}}?([\w’'-]+)\s+(?:{AUXILIARY}|in|of|at|for|on|to|\w+ed|won|got|saw|made|became|took|had|\w+s)\b",
     re.I,
 )
 
@@ -347,21 +271,33 @@ def describes(sentence: str, noun: str) -> bool:
 _DEMONSTRATIVE = re.compile(
     r"^(?:(?:but|and|so|yet|still),?\s+)?(?:those|these|that|this|such)\s+((?:[a-z][\w’'-]*\s*){1,3})", re.I
 )
-# "This week, ..." and "That day ..." say when, not what: no antecedent to find.
-_WHEN_WORDS = frozenset("week weekend year month day morning afternoon evening night time season summer spring "
-                        "fall autumn winter".split())  # fmt: skip
+# "This week, ..." and "That Sunday ..." say when, not what: no antecedent to find.
+_WHEN_WORDS = frozenset(
+    "week weekend year month day morning afternoon evening night time season summer spring fall autumn winter "
+    "monday tuesday wednesday thursday friday saturday sunday".split()
+)
+# A demonstrative followed by one of these is a pronoun ("That said, ...", "This means ...", "Those who ...").
+_NOT_DESCRIPTIONS = frozenset("said means meant includes included comes came makes made marks marked follows "
+                              "followed led who whom whose which that what".split())  # fmt: skip
 
 
 def anaphor(sentence: str) -> list[str]:
     """The content words of the description a sentence opens with when it refers back to something named
-    before it ("But those supermarket shelves are now empty" -> ["supermarket", "shelves"]), else []."""
+    before it ("But those supermarket shelves are now empty" -> ["supermarket", "shelves"]), else []. The
+    description ends at an auxiliary ("are")."""
     match = _DEMONSTRATIVE.match(sentence.strip())
     if match is None:
         return []
     words = [w.strip("’'").lower() for w in match.group(1).split()]
-    if re.sub(r"[’']s$", "", words[0]) in _WHEN_WORDS or re.fullmatch(_AUX, words[0]):
-        return []  # "This week, ..." says when; "That is ..." is a pronoun, not a description
-    return [w for w in words if len(w) > 3 and w not in STOPWORDS]
+    first = re.sub(r"[’']s$", "", words[0])
+    if first in _WHEN_WORDS or first in _NOT_DESCRIPTIONS or re.fullmatch(AUXILIARY, first):
+        return []
+    described = []
+    for w in words:
+        if re.fullmatch(AUXILIARY, w):
+            break
+        described.append(w)
+    return [w for w in described if len(w) > 3 and w not in STOPWORDS]
 
 
 def refers_to(antecedent: str, words: list[str]) -> bool:

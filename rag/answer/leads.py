@@ -43,91 +43,76 @@ class LeadSentences:
         self.span = span
 
     def lead(self, question: str, picked: list[HandCandidate]) -> list[HandCandidate]:
-        """``picked`` after each rule in turn."""
-        return self.country_named(question, self.full_name(question, self.antecedent(question, picked)))
-
-    def antecedent(self, question: str, picked: list[HandCandidate]) -> list[HandCandidate]:
-        """``picked`` led by what its best sentence refers back to: when the best sentence opens with a
-        demonstrative description ("But those supermarket shelves ..."), the nearest of the ``ANTECEDENT_REACH``
-        sentences before it holding one of its words; when it describes what a "which X?" question asks by its
-        noun ("the wildly popular South Korean show"), the nearest before it holding a new name."""
+        """``picked`` led by the sentences each rule finds for its best sentence (in article order, each once,
+        none repeated further on), at most ``MAX_SENTENCES`` in all; unchanged when no rule finds one."""
         best = picked[0] if picked else None
-        if best is None or best.in_title:
+        located = self._in_article(best) if best is not None and not best.in_title else None
+        if best is None or located is None:
             return picked
+        sents, at = located
         asked = split_condensed(question)[0]
+        found: list[int] = []
+        for rule in (self.antecedent, self.full_name, self.country_named):
+            said = " ".join([*(sents.texts[i] for i in found), *(c.text for c in picked)])
+            i = rule(asked, best, said, sents, at)
+            if i is not None and i != at and i not in found:
+                found.append(i)
+        if not found:
+            return picked
+        starts = {int(sents.starts[i]) for i in found}
+        rest = [c for c in picked if c.passage.article_id != best.passage.article_id or c.start not in starts]
+        return [*(self._sentence(best, sents, i) for i in sorted(found)), *rest][:MAX_SENTENCES]
+
+    def antecedent(self, asked: str, best: HandCandidate, said: str, sents: ArticleSentences, at: int) -> int | None:
+        """What the best sentence refers back to: when it opens with a demonstrative description ("But those
+        supermarket shelves ..."), the nearest of the ``ANTECEDENT_REACH`` sentences before it holding one of its
+        words; when it describes what a "which X?" question asks by its noun ("the wildly popular South Korean
+        show"), the nearest before it holding a new name."""
         words = anaphor(best.text)
-        noun = asked_noun(asked) if expected_type(asked) == "name" else None
         if words:
-            return self._led_by_nearest(picked, lambda text: refers_to(text, words))
+            return _nearest_before(sents, at, lambda text: refers_to(text, words))
+        noun = asked_noun(asked) if expected_type(asked) == "name" else None
         if noun is not None and describes(best.text, noun):
-            return self._led_by_nearest(
-                picked, lambda text: any(n not in best.text for n in instances("name", text, asked))
+            return _nearest_before(
+                sents, at, lambda text: any(n not in best.text for n in instances("name", text, asked))
             )
-        return picked
+        return None
 
-    def full_name(self, question: str, picked: list[HandCandidate]) -> list[HandCandidate]:
-        """``picked`` led by the sentence that introduces by full name someone its best sentence names by
-        surname only (a reader asking "who" wants the name the article gives). Only for questions asking for a
-        name, only before the best sentence in its article, and not when the answer already gives the full
-        name."""
-        asked = split_condensed(question)[0]
-        best = picked[0] if picked else None
-        if best is None or best.in_title or expected_type(asked) != "name":
-            return picked
+    def full_name(self, asked: str, best: HandCandidate, said: str, sents: ArticleSentences, at: int) -> int | None:
+        """The sentence before the best one that introduces by full name someone it names by surname only (a
+        reader asking "who" wants the name the article gives). Only for questions asking for a name, and not when
+        the answer (``said``) already gives the full name."""
+        if expected_type(asked) != "name":
+            return None
         asked_words = question_words(asked)
         surnames = [
             n
             for n in instances("name", best.text, asked)
             if n.isalpha() and n.istitle() and n.lower() not in asked_words
         ]
-        said = " ".join(c.text for c in picked)
         # A first name, not a capitalised sentence opener ("The Avalanche finish ..." names no team in full).
         full_names = [re.compile(rf"\b(?!{_OPENERS}\s)[A-Z][\w’'.-]+\s+{re.escape(n)}\b") for n in surnames]
         missing = [f for f in full_names if not f.search(said)]
-        located = self._in_article(best) if missing else None
-        if located is None:
-            return picked
-        sents, at = located
-        for i in range(at):
-            if sents.candidate_keys[i][1] and any(f.search(sents.texts[i]) for f in missing):
-                return self._led_by(picked, sents, i)
-        return picked
+        return next(
+            (i for i in range(at) if sents.candidate_keys[i][1] and any(f.search(sents.texts[i]) for f in missing)),
+            None,
+        )
 
-    def country_named(self, question: str, picked: list[HandCandidate]) -> list[HandCandidate]:
-        """``picked`` led by the sentence of its best sentence's article (the nearest, before or after) naming
-        the country or continent the best sentence only refers to by demonym, for "which country/continent?"
-        and "where?" questions whose answer names none: a reader asking "which country?" wants its name."""
-        asked = split_condensed(question)[0]
-        best = picked[0] if picked else None
+    def country_named(self, asked: str, best: HandCandidate, said: str, sents: ArticleSentences, at: int) -> int | None:
+        """For "which country/continent?" and "where?" questions whose answer (``said``) names no such place, the
+        nearest sentence (before or after) naming the country or continent the best sentence only refers to by
+        demonym: a reader asking "which country?" wants its name."""
         kinds = demonym_kinds(asked)
-        if best is None or best.in_title or not kinds:
-            return picked
-        if any(named_places(k, c.text, asked) for c in picked for k in kinds):
-            return picked
+        if not kinds or any(named_places(k, said, asked) for k in kinds):
+            return None
         wanted = set(demonym_places(best.text, asked))
-        located = self._in_article(best) if wanted else None
-        if located is None:
-            return picked
-        sents, at = located
+        if not wanted:
+            return None
         for i in sorted(range(len(sents.texts)), key=lambda i: abs(i - at)):
             named = {p for k in kinds for p in named_places(k, sents.texts[i], asked)}
             if i != at and sents.candidate_keys[i][1] and wanted & named:
-                return self._led_by(picked, sents, i)
-        return picked
-
-    def _led_by_nearest(self, picked: list[HandCandidate], fits: Callable[[str], bool]) -> list[HandCandidate]:
-        """``picked`` led by the nearest whole sentence of the ``ANTECEDENT_REACH`` before its best one that
-        ``fits``, else unchanged."""
-        located = self._in_article(picked[0])
-        if located is None:
-            return picked
-        sents, at = located
-        for i in range(at - 1, max(at - 1 - ANTECEDENT_REACH, -1), -1):
-            text = sents.texts[i]
-            whole = sents.candidate_keys[i][1] and _ENDS_SENTENCE.search(text.rstrip())
-            if whole and fits(text):
-                return self._led_by(picked, sents, i)
-        return picked
+                return i
+        return None
 
     def _in_article(self, best: HandCandidate) -> tuple[ArticleSentences, int] | None:
         """The sentences of ``best``'s article and ``best``'s index among them (None: no index, or not found)."""
@@ -135,9 +120,16 @@ class LeadSentences:
         at = next((i for i, s in enumerate(sents.starts) if int(s) == best.start), None) if sents else None
         return None if sents is None or at is None else (sents, at)
 
-    def _led_by(self, picked: list[HandCandidate], sents: ArticleSentences, i: int) -> list[HandCandidate]:
-        """``picked`` led by sentence ``i`` of its best sentence's article, at most ``MAX_SENTENCES`` in all."""
-        best, text = picked[0], sents.texts[i]
-        s, e = int(sents.starts[i]), int(sents.ends[i])
-        named = HandCandidate(passage=self.span(best.passage, s, e, text), rank=best.rank, start=s, end=e, text=text)
-        return [named, *picked[: MAX_SENTENCES - 1]]
+    def _sentence(self, best: HandCandidate, sents: ArticleSentences, i: int) -> HandCandidate:
+        """Sentence ``i`` of ``best``'s article as a candidate, cited from the chunk that holds it."""
+        text, s, e = sents.texts[i], int(sents.starts[i]), int(sents.ends[i])
+        return HandCandidate(passage=self.span(best.passage, s, e, text), rank=best.rank, start=s, end=e, text=text)
+
+
+def _nearest_before(sents: ArticleSentences, at: int, fits: Callable[[str], bool]) -> int | None:
+    """The nearest whole sentence of the ``ANTECEDENT_REACH`` before sentence ``at`` that ``fits``."""
+    for i in range(at - 1, max(at - 1 - ANTECEDENT_REACH, -1), -1):
+        text = sents.texts[i]
+        if sents.candidate_keys[i][1] and _ENDS_SENTENCE.search(text.rstrip()) and fits(text):
+            return i
+    return None

@@ -35,7 +35,7 @@ NOT_ENTITIES: frozenset[str] = frozenset(
     "the a an in on at but and or if it its this that these those he she they we i you his her their our as for "
     "to of with by from after before when while since so then there here what which who why how mr ms mrs dr "
     "however meanwhile also still according last next monday tuesday wednesday thursday friday saturday sunday "
-    "cnn ap reuters".split()
+    "cnn ap reuters will would could should can might must is are was were do does did has have had".split()
 )
 
 # Function words dropped when a follow-up borrows the previous question's topic (chat condensing).

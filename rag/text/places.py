@@ -67,7 +67,7 @@ DEMONYMS: dict[str, str] = {
     "Finnish": "Finland", "French": "France", "German": "Germany", "Greek": "Greece", "Haitian": "Haiti",
     "Hungarian": "Hungary", "Indian": "India", "Indonesian": "Indonesia", "Iranian": "Iran", "Iraqi": "Iraq",
     "Irish": "Ireland", "Israeli": "Israel", "Italian": "Italy", "Jamaican": "Jamaica", "Japanese": "Japan",
-    "Kenyan": "Kenya", "Korean": "Korea", "Latvian": "Latvia", "Lebanese": "Lebanon", "Libyan": "Libya",
+    "Kenyan": "Kenya", "Korean": "South Korea", "Latvian": "Latvia", "Lebanese": "Lebanon", "Libyan": "Libya",
     "Lithuanian": "Lithuania", "Malaysian": "Malaysia", "Mexican": "Mexico", "Moroccan": "Morocco",
     "Nigerian": "Nigeria", "North Korean": "North Korea", "Norwegian": "Norway", "Pakistani": "Pakistan",
     "Palestinian": "Palestine", "Peruvian": "Peru", "Polish": "Poland", "Portuguese": "Portugal",
@@ -79,4 +79,6 @@ DEMONYMS: dict[str, str] = {
     "Ukrainian": "Ukraine", "Venezuelan": "Venezuela", "Vietnamese": "Vietnam", "Welsh": "Wales",
     "Yemeni": "Yemen", "African": "Africa", "Asian": "Asia", "European": "Europe",
     "Latin American": "Latin America", "North American": "North America", "South American": "South America",
+    "South Asian": "Asia", "Southeast Asian": "Asia", "East Asian": "Asia", "Central Asian": "Asia",
+    "West African": "Africa", "East African": "Africa", "North African": "Africa", "Central American": "North America",
 }  # fmt: skip

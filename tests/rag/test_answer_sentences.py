@@ -278,7 +278,7 @@ def test_the_naming_sentence_is_cited_from_the_article_even_when_the_best_passag
     start, end = TEXT.index(best_text), TEXT.index(best_text) + len(best_text)
     # The learned ranking's candidates reach the answer as a passage of their own sentence only.
     best = HandCandidate(passage=_passage(start, end), rank=0, start=start, end=end, text=best_text)
-    picked = answerer.leads.antecedent(question, [best])
+    picked = answerer.leads.lead(question, [best])
     named = "Supermicro's final deadline to file its annual report is November 18."
     assert [c.text for c in picked] == [named, best_text]
     answer = render(question, picked)

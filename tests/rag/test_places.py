@@ -18,6 +18,14 @@ from rag.answer.places import asked_place, demonym_kinds, demonym_places, named_
         ("To reduce waste, which continent will require a common charging standard?", "continent"),
         ("Which company cut its forecast?", None),
         ("What is the state of the economy after the rate rise?", None),
+        ("Which Islamic State leader was killed?", None),
+        ("Which head of state announced his resignation?", None),
+        ("What state media reported the launch?", None),
+        ("Which state-run outlet reported it?", None),
+        ("What state of emergency was declared?", None),
+        ("Which United States senator spoke?", None),
+        ("Which United Nations agency warned of famine?", None),
+        ("Which U.S. state passed the law?", "state"),
         ("Where did the director revolutionize cinema?", None),
     ],
 )
@@ -29,6 +37,8 @@ def test_a_demonym_stands_for_a_country_or_continent_only_where_one_is_asked_for
     assert demonym_kinds("Which country elected a leftist leader?") == ("country",)
     assert demonym_kinds("Where did he revolutionize cinema in the 1960s?") == ("country", "continent")
     assert demonym_kinds("Which state approved the measure?") == ()
+    assert demonym_kinds("What is the state of the economy?") == ()  # no place asked, no "where"
+    assert demonym_kinds("Which city hosted the summit?") == ()
     assert demonym_kinds("Which company cut its forecast?") == ()
 
 
@@ -48,6 +58,12 @@ def test_a_demonym_stands_for_a_country_or_continent_only_where_one_is_asked_for
         ("The US and Canada signed the deal.", "Which country signed a deal with the US?", ["Canada"]),
         ("Prices rose 5% in Japan on Monday.", "Which country saw prices rise?", ["Japan"]),
         ("Officials from Georgia met in Tbilisi.", "Which country hosted the talks?", ["Georgia"]),
+        # A place name after another capitalised word is part of a longer name, unless that word opens the
+        # sentence.
+        ("Protests spread across Latin America.", "Which country saw protests?", []),
+        ("Michael Jordan bought the team.", "Which country bought it?", []),
+        ("In Mexico, prices rose.", "Which country saw prices rise?", ["Mexico"]),
+        ("Property firm Cric China said sales fell.", "Which country's sales fell?", []),
     ],
 )
 def test_the_countries_a_sentence_names(sentence: str, question: str, named: list[str]) -> None:
@@ -75,6 +91,9 @@ def test_a_demonym_points_at_its_country_unless_the_question_has_it() -> None:
         ("country", "President Donald Trump declared a premature victory over COVID-19.", 0.0),
         ("state", "A ticket was sold in Altadena, California, officials said.", 1.0),
         ("state", "Californian officials said a ticket was sold.", 0.0),  # no state demonyms
+        ("continent", "European regulators agreed on a common charger.", 0.5),
+        ("continent", "Iranian lawmakers have urged the judiciary.", 0.0),  # a country's demonym
+        ("country", "European regulators agreed on a common charger.", 0.0),  # a continent's
     ],
 )
 def test_the_place_cue_of_a_sentence(kind: str, sentence: str, cue: float) -> None:
