@@ -300,6 +300,24 @@ def anaphor(sentence: str) -> list[str]:
     return [w for w in described if len(w) > 3 and w not in STOPWORDS]
 
 
+_FIGURE_REFERENCE = re.compile(
+    r"^(?:that|this)(?:[’']s| is| was)\s+(?:how (?:much|many|long|far|old|big)|the (?:number|percentage|amount|share|"
+    r"price|cost|total|sum|figure|age))\b",
+    re.I,
+)
+
+
+def refers_to_figure(sentence: str) -> bool:
+    """Whether ``sentence`` refers back to a figure stated just before it, as newsletters write ("$12.6 million.
+    That’s how much a 1952 Mickey Mantle card sold for ...")."""
+    return bool(_FIGURE_REFERENCE.match(sentence.strip()))
+
+
+def holds_figure(text: str) -> bool:
+    """Whether ``text`` holds a number or an amount."""
+    return bool(_AMOUNT.search(text) or _COUNT.search(text))
+
+
 def refers_to(antecedent: str, words: list[str]) -> bool:
     """Whether ``antecedent`` holds one of ``words`` (compared by their first six letters, plural dropped)."""
     wanted = {_stem(w) for w in words}

@@ -19,7 +19,17 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from rag.answer.answer_type import anaphor, asked_noun, describes, expected_type, instances, question_words, refers_to
+from rag.answer.answer_type import (
+    anaphor,
+    asked_noun,
+    describes,
+    expected_type,
+    holds_figure,
+    instances,
+    question_words,
+    refers_to,
+    refers_to_figure,
+)
 from rag.answer.condense import split_condensed
 from rag.answer.extractive import MAX_SENTENCES
 from rag.answer.extractive import Candidate as HandCandidate
@@ -64,10 +74,15 @@ class LeadSentences:
         return [*(self._sentence(best, sents, i) for i in sorted(found)), *rest][:MAX_SENTENCES]
 
     def antecedent(self, asked: str, best: HandCandidate, said: str, sents: ArticleSentences, at: int) -> int | None:
-        """What the best sentence refers back to: when it opens with a demonstrative description ("But those
-        supermarket shelves ..."), the nearest of the ``ANTECEDENT_REACH`` sentences before it holding one of its
-        words; when it describes what a "which X?" question asks by its noun ("the wildly popular South Korean
-        show"), the nearest before it holding a new name."""
+        """What the best sentence refers back to: the figure just before it when it says "That’s how much ...";
+        when it opens with a demonstrative description ("But those supermarket shelves ..."), the nearest of the
+        ``ANTECEDENT_REACH`` sentences before it holding one of its words; when it describes what a "which X?"
+        question asks by its noun ("the wildly popular South Korean show"), the nearest before it holding a new
+        name."""
+        if refers_to_figure(best.text):
+            # The figure often stands alone before it ("TODAY’S NUMBER / $12.6 million"): not a whole sentence.
+            before = at - 1
+            return before if before >= 0 and holds_figure(sents.texts[before]) else None
         words = anaphor(best.text)
         if words:
             return _nearest_before(sents, at, lambda text: refers_to(text, words))

@@ -14,6 +14,7 @@ from rag.answer.answer_type import (
     instances,
     quantifies,
     refers_to,
+    refers_to_figure,
     type_match,
 )
 
@@ -167,3 +168,17 @@ def test_an_antecedent_holds_a_word_of_the_description_in_any_number() -> None:
     words = ["supermarket", "shelves"]
     assert refers_to("Most French mustard is sold in supermarkets.", words)
     assert not refers_to("France is the largest consumer of mustard in the world.", words)
+
+
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        ("That’s how much a 1952 Mickey Mantle card sold for at auction on Sunday.", True),
+        ("That's the percentage of Ukraine's power stations destroyed since October 10.", True),
+        ("This is the number of people who fled the city.", True),
+        ("That is how the deal came together.", False),
+        ("The card sold for $12.6 million.", False),
+    ],
+)
+def test_a_sentence_that_refers_back_to_a_figure(sentence: str, expected: bool) -> None:
+    assert refers_to_figure(sentence) is expected

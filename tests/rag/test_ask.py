@@ -219,3 +219,29 @@ def test_a_which_state_question_is_answered_by_the_sentence_naming_a_state(engin
     )
     quotes = _quotes(engine, tmp_path, "Freedom to walk", text, "Which state announced it is legalizing jaywalking?")
     assert "Oregon" in quotes[0]
+
+
+def test_a_sentence_that_refers_back_to_a_figure_is_quoted_with_the_figure(engine: Engine, tmp_path) -> None:
+    text = (
+        "Here is what else happened this week in the art world and beyond.\n\n"
+        "TODAY’S NUMBER\n\n"
+        "$2.4 million\n\n"
+        "That’s how much a painting by a little-known Dutch master sold for at auction on Sunday, according to the "
+        "auction house.\n\n"
+        "Bidding opened at a fraction of that and lasted for twenty minutes."
+    )
+    record = {"title": "Five things", "source": "Example News", "published": "2024/03/04", "url": "https://e.com/n"}
+    path = tmp_path / "newsletter.jsonl"
+    path.write_text(json.dumps({**record, "text": text}) + "\n", encoding="utf-8")
+    engine.ingest_paths([path])
+    answer = engine.ask("How much did a painting by a little-known Dutch master sell for at auction?")
+    assert not answer.abstained
+    # "That’s how much ..." says no figure; the figure it refers to is quoted before it, verbatim.
+    assert [c.quote for c in answer.citations[:2]] == [
+        "$2.4 million",
+        "That’s how much a painting by a little-known Dutch master sold for at auction on Sunday, according to the "
+        "auction house.",
+    ]
+    assert answer.answer.startswith("$2.4 million [1] That’s how much")
+    article = engine.store.get_article(answer.citations[0].article_id)
+    assert all(article.text[c.start : c.end] == c.quote for c in answer.citations)
