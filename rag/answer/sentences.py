@@ -34,7 +34,7 @@ from rag.answer.base import ABSTAIN_TEXT
 from rag.answer.condense import split_condensed
 from rag.answer.corroboration import corroborated
 from rag.answer.evidence import evidence_features, load_evidence_check
-from rag.answer.extractive import MAX_SENTENCES, ExtractiveAnswerer, cosine, redundant, render
+from rag.answer.extractive import MAX_SENTENCES, ExtractiveAnswerer, by_place, cosine, redundant, render
 from rag.answer.extractive import Candidate as HandCandidate
 from rag.answer.features import Candidate, candidates, featurize, focus_terms, term_weights
 from rag.answer.leads import LeadSentences
@@ -274,7 +274,7 @@ class SentenceAnswerer(ExtractiveAnswerer):
         learned, probs = self.rank(question, passages)
         if not self._evidence_answers(question, hand, probs):
             return Answer(question=question, answer=abstention_text(question, hand), abstained=True, mode="extractive")
-        hand = corroborated(hand, self.sentences_of, self.sentence_embedder)
+        hand = corroborated(by_place(question, hand), self.sentences_of, self.sentence_embedder)
         chosen = one_story(self.select(prefer_recent(hand)))
         picked = self.counted(
             question, self.with_learned_best(chosen, learned[0]) if learned else chosen, hand, learned

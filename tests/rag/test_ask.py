@@ -212,12 +212,13 @@ def test_a_sentence_that_refers_back_is_quoted_with_the_sentence_it_refers_to(en
 
 def test_a_which_state_question_is_answered_by_the_sentence_naming_a_state(engine: Engine, tmp_path) -> None:
     text = (
-        "In the release, the assemblyman referenced the unfair targeting of Black pedestrians for jaywalking "
-        "arrests by Police Officers. "
-        "The new law says jaywalking is no longer enforced in Oregon unless there is immediate danger. "
+        "Assemblyman Phil Ting of the Freedom Caucus announced the bill legalizing jaywalking. "
+        "The state of Oregon is legalizing jaywalking. "
         "The governor signed the bill on Friday."
     )
     quotes = _quotes(engine, tmp_path, "Freedom to walk", text, "Which state announced it is legalizing jaywalking?")
+    # Both sentences hold the question's words; the generic cue favours two new names ("Phil Ting", "Freedom
+    # Caucus"), the place cue the sentence that names a state.
     assert "Oregon" in quotes[0]
 
 

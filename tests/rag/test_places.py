@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from rag.answer.extractive import W_CUE, by_place
+from rag.answer.extractive import Candidate as HandCandidate
 from rag.answer.places import asked_place, demonym_kinds, demonym_places, named_places, place_cue
+from tests.builders import passage
 
 
 @pytest.mark.parametrize(
@@ -98,3 +101,17 @@ def test_a_demonym_points_at_its_country_unless_the_question_has_it() -> None:
 )
 def test_the_place_cue_of_a_sentence(kind: str, sentence: str, cue: float) -> None:
     assert place_cue(kind, sentence, "Which place is it?") == cue  # type: ignore[arg-type]
+
+
+def test_the_place_cue_re_ranks_only_questions_that_ask_for_a_place() -> None:
+    def cand(text: str, score: float, cue: float) -> HandCandidate:
+        return HandCandidate(passage=passage(text), rank=0, start=0, end=len(text), text=text, cue=cue, score=score)
+
+    named = cand("Assemblyman Phil Ting of the Freedom Caucus wrote the bill.", 0.60, 1.0)
+    state = cand("The state of Oregon is legalizing jaywalking.", 0.55, 0.5)
+    ranked = by_place("Which state is legalizing jaywalking?", [named, state])
+    assert [c.text for c in ranked] == [state.text, named.text]
+    assert (state.cue, named.cue) == (1.0, 0.0)
+    assert abs(state.score - (0.55 + W_CUE * 0.5)) < 1e-9 and abs(named.score - (0.60 - W_CUE)) < 1e-9
+    other = [cand("Phil Ting wrote the bill.", 0.6, 1.0), cand("Oregon legalized it.", 0.5, 0.5)]
+    assert by_place("Who wrote the jaywalking bill?", other) == other
