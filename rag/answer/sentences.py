@@ -8,9 +8,9 @@ the hand-weighted answerer's best sentence and its further picks from the same a
 once its thresholds and then the check pass, plus the learned model's best sentence when they do not already say
 it (:meth:`SentenceAnswerer.with_learned_best`); ``pick_by="learned"`` quotes the learned model's selection plus
 the hand-weighted best. Held-out figures (sample + RealTime QA store, both models fitted without each question's
-fold, session 9): hybrid RealTime QA correct 0.650 (0.524 before session 6), false abstention 0.049, same-topic
-unanswerable abstention 0.597, sample 1.0 / abstention 0.75, two-part 0.85, and the flagship; learned 0.617 /
-0.029 / 0.597 / 0.917 / 0.75, and the flagship. A "how many X?" question needs a sentence that counts X
+fold, session 9): hybrid RealTime QA correct 0.655 (0.524 before session 6), false abstention 0.044, same-topic
+unanswerable abstention 0.597, sample 1.0 / abstention 0.75, two-part 0.85, and the flagship; learned 0.607 /
+0.039 / 0.597 / 0.917 / 0.75, and the flagship. A "how many X?" question needs a sentence that counts X
 (:meth:`SentenceAnswerer.counted`); a best sentence that only refers to the answer is led by the sentence of its
 article that names it (``rag.answer.leads``: an antecedent, a full name, a country named instead of its demonym);
 a recent report's sentence leads over a month-old one that scores not much higher (:func:`prefer_recent`), and
