@@ -20,7 +20,7 @@ from urllib.parse import urlparse
 from pydantic import BaseModel, Field
 
 from rag.answer.attribution import attribute_citations
-from rag.text.lexicon import QUESTION_STEMS
+from rag.text.lexicon import MONTHS, QUESTION_STEMS
 from rag.text.normalize import is_call_to_action, words
 from rag.text.sentences import sentence_spans
 from rag.text.tokens import tokenize
@@ -31,7 +31,6 @@ MIN_SHARE = 0.6  # idf-weighted share of the query's terms an article must hold 
 LEDE_SENTENCES = 3  # the lede is the first real sentence among the first few (skips datelines and bylines)
 NO_STORIES = "No indexed articles tell this story."
 
-_MONTHS = "january february march april may june july august september october november december".split()
 _CUE = re.compile(
     r"^\s*(?:(?:give|show|tell)\s+me\s+|(?:build|make)\s+)?(?:an?\s+|the\s+)?(?:timeline|chronology|history)\s+"
     r"(?:of|for|on)\s+|^\s*what(?:'s|’s|\s+has|\s+have)\s+(?:been\s+)?happen(?:ed|ing)\s+(?:with|to|in|on|at)\s+|"
@@ -73,7 +72,7 @@ class TimelineRequest:
 
 
 def _month_start(name: str, year: str | None, as_of: datetime) -> datetime | None:
-    month = next((i for i, m in enumerate(_MONTHS, 1) if m.startswith(name.lower()[:3])), None)
+    month = next((i for i, m in enumerate(MONTHS, 1) if m.startswith(name.lower()[:3])), None)
     if month is None:
         return None
     if year:

@@ -15,7 +15,7 @@ import re
 from functools import lru_cache
 from typing import Literal
 
-from rag.text.lexicon import NOT_ENTITIES, STOPWORDS
+from rag.text.lexicon import MONTHS, NOT_ENTITIES, STOPWORDS, WEEKDAYS
 
 AnswerType = Literal["date", "amount", "count", "name", "place", "reason", "yesno", "other"]
 TYPES: tuple[AnswerType, ...] = ("date", "amount", "count", "name", "place", "reason", "yesno", "other")
@@ -51,10 +51,7 @@ _REASON = re.compile(
 )
 _PLACE_CUE = re.compile(r"\b(?:in|at|from|near|to|across|outside|inside)\s+(?:the\s+)?[A-Z][\w.'’-]+")
 _NAME = re.compile(r"\b[A-Z][\w’'&.-]*(?:\s+(?:(?:of|the|de|van|von|&|and)\s+)?[A-Z][\w’'&.-]*)*")
-_LEADING = NOT_ENTITIES | {
-    "january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november",
-    "december",
-}  # fmt: skip
+_LEADING = NOT_ENTITIES | frozenset(MONTHS)
 
 # (pattern on the question, type): first match wins, so the specific rules come first.
 _RULES: list[tuple[re.Pattern[str], AnswerType]] = [
@@ -273,9 +270,8 @@ _DEMONSTRATIVE = re.compile(
 )
 # "This week, ..." and "That Sunday ..." say when, not what: no antecedent to find.
 _WHEN_WORDS = frozenset(
-    "week weekend year month day morning afternoon evening night time season summer spring fall autumn winter "
-    "monday tuesday wednesday thursday friday saturday sunday".split()
-)
+    "week weekend year month day morning afternoon evening night time season summer spring fall autumn winter".split()
+) | frozenset(WEEKDAYS)
 # A demonstrative followed by one of these is a pronoun ("That said, ...", "This means ...", "Those who ...").
 _NOT_DESCRIPTIONS = frozenset("said means meant includes included comes came makes made marks marked follows "
                               "followed led who whom whose which that what".split())  # fmt: skip

@@ -25,6 +25,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from rag.text.ids import source_key
+from rag.text.lexicon import MONTHS, WEEKDAYS
 from rag.types import Answer, Citation
 
 # A name as written: capitalised words (keeping a capitalised "The"), joined by of/and/&/de, or a quoted title.
@@ -66,10 +67,7 @@ _ANON = re.compile(
     r"(?:sources?|officials?|person|people|insiders?|aides?)\b",
     re.IGNORECASE,
 )
-_MONTHS_DAYS = {
-    *"january february march april may june july august september october november december".split(),
-    *"monday tuesday wednesday thursday friday saturday sunday".split(),
-}
+_MONTHS_DAYS = {*MONTHS, *WEEKDAYS}
 _CLAUSE_END = re.compile(r"\s*(?:[,;:()—–]|\.(?:\s|$)|\s+and\s+(?:an?|another|the)\b|\s+(?:who|which|that)\b|$)")
 
 

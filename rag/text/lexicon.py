@@ -30,13 +30,19 @@ SENTENCE_OPENERS: frozenset[str] = frozenset(
     "not only still yet thus instead overall today currently now".split()
 )
 
+# Calendar names, in calendar order (``MONTHS[0]`` is January).
+MONTHS: tuple[str, ...] = tuple(
+    "january february march april may june july august september october november december".split()
+)
+WEEKDAYS: tuple[str, ...] = tuple("monday tuesday wednesday thursday friday saturday sunday".split())
+
 # Capitalised words that are not the entity a question asks about (answer cues strip them from names).
 NOT_ENTITIES: frozenset[str] = frozenset(
     "the a an in on at but and or if it its this that these those he she they we i you his her their our as for "
     "to of with by from after before when while since so then there here what which who why how mr ms mrs dr "
-    "however meanwhile also still according last next monday tuesday wednesday thursday friday saturday sunday "
-    "cnn ap reuters will would could should can might must is are was were do does did has have had".split()
-)
+    "however meanwhile also still according last next cnn ap reuters will would could should can might must is "
+    "are was were do does did has have had".split()
+) | frozenset(WEEKDAYS)
 
 # Function words dropped when a follow-up borrows the previous question's topic (chat condensing).
 FUNCTION_WORDS: frozenset[str] = frozenset(
